@@ -1,0 +1,16 @@
+"""Test settings: the database comes from DATABASE_URL (SQLite by default, PostgreSQL when the
+suite runner started a throwaway cluster); fast hashing; demo helpers off so tests see production
+behaviour."""
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = "kt1-tests-" + "t" * 50
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+KT1_DEMO = False
+AXES_ENABLED = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,10 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("accounts/", include("kt1.accounts.urls")),
+    path("directory/", include("kt1.directory.urls")),
+    path("api/v1/", include("kt1.api.urls")),
+    path("", include("kt1.core.urls")),
+]

@@ -1,0 +1,107 @@
+"""Writing and verifying the audit chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from kt1.core.clock import now
+from kt1.core.context import current_origin
+
+from . import registry
+from .models import AuditEntry, AuditHead
+
+MAIN_CHAIN = "main"
+GENESIS_HASH = "0" * 64
+
+
+def canonical_json(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def entry_payload(entry: AuditEntry) -> dict[str, Any]:
+    """What is hashed: everything an inspector relies on, in a stable form."""
+    return {
+        "seq": entry.seq,
+        "occurred_at": entry.occurred_at.isoformat(),
+        "action": entry.action,
+        "actor_id": entry.actor_id,
+        "actor_username": entry.actor_username,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "object_repr": entry.object_repr,
+        "data": entry.data,
+        "ip": entry.ip,
+        "channel": entry.channel,
+    }
+
+
+def chain_hash(prev_hash: str, payload: dict[str, Any]) -> str:
+    return hashlib.sha256(prev_hash.encode() + canonical_json(payload)).hexdigest()
+
+
+def audit_record(*, action: str, actor=None, obj=None, data: dict[str, Any] | None = None, actor_username: str = "") -> AuditEntry:
+    """Append one entry to the audit chain, inside the caller's transaction.
+
+    Called by services after they validated and changed state, so the entry commits or rolls back
+    with the change it describes. The action must be registered (registry.get raises otherwise).
+    """
+    registry.get(action)
+    origin = current_origin()
+    with transaction.atomic():
+        head, _ = AuditHead.objects.get_or_create(chain=MAIN_CHAIN)
+        head = AuditHead.objects.select_for_update().get(pk=head.pk)
+        entry = AuditEntry(
+            seq=head.last_seq + 1,
+            occurred_at=now(),
+            action=action,
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_username=actor_username or (getattr(actor, "username", "") or ""),
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            object_repr=str(obj)[:300] if obj is not None else "",
+            data=json.loads(canonical_json(data or {})),
+            ip=origin.ip,
+            channel=origin.channel,
+            prev_hash=head.last_hash,
+        )
+        entry.entry_hash = chain_hash(entry.prev_hash, entry_payload(entry))
+        entry.save()
+        head.last_seq = entry.seq
+        head.last_hash = entry.entry_hash
+        head.save(update_fields=["last_seq", "last_hash"])
+    return entry
+
+
+@dataclass
+class VerificationResult:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+
+def audit_verify(*, batch_size: int = 5000) -> VerificationResult:
+    """Re-walk the whole chain: gap-free sequence from 1, each prev_hash is the previous entry's
+    hash, each stored hash matches a recomputation, and the head matches the last entry."""
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=batch_size):
+        if entry.seq != expected_seq:
+            return VerificationResult(False, checked, expected_seq, f"sequence gap: expected {expected_seq}, found {entry.seq}")
+        if entry.prev_hash != expected_prev:
+            return VerificationResult(False, checked, entry.seq, "prev_hash does not match the previous entry")
+        if chain_hash(entry.prev_hash, entry_payload(entry)) != entry.entry_hash:
+            return VerificationResult(False, checked, entry.seq, "content does not match its hash")
+        expected_prev = entry.entry_hash
+        expected_seq += 1
+        checked += 1
+    head = AuditHead.objects.filter(chain=MAIN_CHAIN).first()
+    if head and (head.last_seq != checked or head.last_hash != expected_prev):
+        return VerificationResult(False, checked, checked + 1, "chain is shorter than its head records (truncated)")
+    return VerificationResult(True, checked)

@@ -1,0 +1,238 @@
+"""The one permission policy.
+
+Three questions, answered here and nowhere else:
+
+* ``has_perm(user, code)`` — does any current role of this person grant this permission code?
+* ``restrict(queryset, user, action)`` — which rows of this model may this person see (``view``) or
+  change (``change``)? Everything outside answers 404, exactly like a missing row.
+* ``require(user, code, obj=None)`` — raise unless the person holds the code and, when an object is
+  given, the object lies in their scope for that action.
+
+Scope comes from the user's current role assignments: an agency (clerks), a facility and the
+facilities below it (postal staff), a province (oversight, police, finance, a provincial admin) or
+the nation (an admin with no province). Role → permission codes is data (ROLE_PERMISSIONS); each
+model declares its scope rule once with ``@scope_rule``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from .errors import NotFound, PermissionDenied
+
+# --- permission codes -------------------------------------------------------------------------
+
+PERMISSIONS: dict[str, str] = {
+    "directory.view": "Xem danh mục (đơn vị hành chính, cơ quan, cơ sở bưu chính)",
+    "directory.manage": "Tạo, sửa, ngừng hiệu lực danh mục",
+    "accounts.user.view": "Xem người dùng",
+    "accounts.user.manage": "Tạo, sửa, khóa người dùng và phân quyền",
+    "accounts.vetting.view": "Xem hồ sơ thẩm tra chính trị",
+    "accounts.vetting.request": "Đề nghị thẩm tra chính trị",
+    "accounts.vetting.decide": "Kết luận, thu hồi thẩm tra chính trị",
+    "accounts.training.record": "Ghi nhận đào tạo",
+    "audit.view": "Xem nhật ký an ninh",
+}
+
+_POSTAL_BASE = {"directory.view"}
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(PERMISSIONS) - {"accounts.vetting.decide"},
+    "agency_clerk": frozenset({"directory.view"}),
+    "counter_clerk": frozenset(_POSTAL_BASE),
+    "postman": frozenset(_POSTAL_BASE),
+    "operator": frozenset(_POSTAL_BASE),
+    "driver": frozenset(_POSTAL_BASE),
+    "escort": frozenset(_POSTAL_BASE),
+    "supervisor": frozenset(
+        _POSTAL_BASE
+        | {"accounts.user.view", "accounts.vetting.view", "accounts.vetting.request", "accounts.training.record", "audit.view"}
+    ),
+    "oversight": frozenset({"directory.view"}),
+    "police": frozenset({"directory.view", "accounts.user.view", "accounts.vetting.view", "accounts.vetting.decide", "audit.view"}),
+    "finance": frozenset({"directory.view"}),
+}
+assert set().union(*ROLE_PERMISSIONS.values()) <= set(PERMISSIONS), "unknown permission code in ROLE_PERMISSIONS"
+
+
+# Explicit conditions, not Q(): an empty Q() vanishes when OR-ed with another condition.
+NOTHING = Q(pk__in=[])
+EVERYTHING = Q(pk__isnull=False)
+
+# --- the caller's scope -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One current role assignment, resolved: the role and the rows it reaches."""
+
+    role: str
+    agency_id: int | None = None
+    facility_ids: frozenset[int] = frozenset()  # the assigned facility and everything below it
+    province_id: int | None = None  # the province the assignment acts in (None: the nation)
+
+    @property
+    def nation(self) -> bool:
+        return self.role == "admin" and self.province_id is None
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int | None
+    grants: tuple[Grant, ...] = ()
+    permissions: frozenset[str] = frozenset()
+
+    def has(self, code: str) -> bool:
+        return code in self.permissions
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(g.role for g in self.grants)
+
+    def grants_for(self, *roles: str) -> list[Grant]:
+        return [g for g in self.grants if not roles or g.role in roles]
+
+    @property
+    def agency_ids(self) -> frozenset[int]:
+        return frozenset(g.agency_id for g in self.grants if g.agency_id)
+
+    @property
+    def facility_ids(self) -> frozenset[int]:
+        return frozenset().union(*(g.facility_ids for g in self.grants)) if self.grants else frozenset()
+
+    @property
+    def province_ids(self) -> frozenset[int]:
+        return frozenset(g.province_id for g in self.grants if g.province_id)
+
+
+ANONYMOUS = Scope(user_id=None)
+
+
+def scope_of(user) -> Scope:
+    """The scope of this user now, cached on the user object for the request."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ANONYMOUS
+    cached = getattr(user, "_kt1_scope", None)
+    if cached is not None:
+        return cached
+    scope = _compute_scope(user)
+    user._kt1_scope = scope
+    return scope
+
+
+def forget_scope(user) -> None:
+    if hasattr(user, "_kt1_scope"):
+        del user._kt1_scope
+
+
+def _compute_scope(user) -> Scope:
+    from kt1.accounts.models import RoleAssignment
+    from kt1.directory.models import Facility
+
+    grants: list[Grant] = []
+    perms: set[str] = set()
+    assignments = RoleAssignment.objects.current().filter(user=user).select_related("agency", "facility")
+    for a in assignments:
+        if a.agency_id:
+            # A retired agency's clerk keeps no rights over it.
+            if not a.agency.is_active:
+                continue
+            grant = Grant(role=a.role, agency_id=a.agency_id, province_id=a.agency.province_id)
+        elif a.facility_id:
+            if not a.facility.is_active:
+                continue
+            grant = Grant(role=a.role, facility_ids=frozenset(_descendants(Facility, {a.facility_id})),
+                          province_id=a.facility.province_id)
+        else:
+            grant = Grant(role=a.role, province_id=a.province_id)
+        grants.append(grant)
+        perms |= ROLE_PERMISSIONS.get(a.role, frozenset())
+    return Scope(user_id=user.pk, grants=tuple(grants), permissions=frozenset(perms))
+
+
+def _descendants(model, roots: set[int]) -> set[int]:
+    found = set(roots)
+    frontier = set(roots)
+    while frontier:
+        frontier = set(model.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - found
+        found |= frontier
+    return found
+
+
+def any_of(conditions: list[Q]) -> Q:
+    """OR a list of conditions; an empty list matches nothing."""
+    if not conditions:
+        return NOTHING
+    result = conditions[0]
+    for c in conditions[1:]:
+        result |= c
+    return result
+
+
+# --- checks -----------------------------------------------------------------------------------
+
+
+def has_perm(user, code: str) -> bool:
+    if code not in PERMISSIONS:
+        raise KeyError(f"unknown permission code {code!r}")
+    return scope_of(user).has(code)
+
+
+ScopeRule = Callable[[Scope, str], Q]
+_SCOPE_RULES: dict[str, ScopeRule] = {}
+
+
+def scope_rule(model_label: str):
+    """Declare which rows of a model a scope may see (action 'view') or change ('change')."""
+
+    def decorator(func: ScopeRule) -> ScopeRule:
+        if model_label in _SCOPE_RULES:
+            raise RuntimeError(f"scope rule for {model_label} declared twice")
+        _SCOPE_RULES[model_label] = func
+        return func
+
+    return decorator
+
+
+def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
+    scope = scope_of(user)
+    if scope.user_id is None:
+        return queryset.none()
+    label = queryset.model._meta.label_lower
+    try:
+        rule = _SCOPE_RULES[label]
+    except KeyError as exc:  # a model without a rule is visible to nobody, loudly
+        raise RuntimeError(f"no scope rule declared for {label}") from exc
+    condition = rule(scope, action)
+    if condition is NOTHING:
+        return queryset.none()
+    return queryset.filter(condition)
+
+
+def in_scope(user, obj: Model, action: str = "view") -> bool:
+    return restrict(type(obj)._default_manager.filter(pk=obj.pk), user, action).exists()
+
+
+def require(user, code: str, obj: Model | None = None, *, action: str = "view") -> None:
+    """Raise unless the user holds `code` and `obj` (if given) is in their scope for `action`.
+
+    An object outside the scope raises NotFound, never PermissionDenied: a 403 would confirm that
+    the object exists.
+    """
+    if obj is not None and not in_scope(user, obj, "view"):
+        raise NotFound(_("Không tìm thấy."))
+    if not has_perm(user, code):
+        raise PermissionDenied(_("Bạn không có quyền thực hiện thao tác này."))
+    if obj is not None and action != "view" and not in_scope(user, obj, action):
+        raise PermissionDenied(_("Bạn không có quyền thực hiện thao tác này."))
+
+
+def get_in_scope(queryset: QuerySet, user, action: str = "view", **lookup) -> Model:
+    """Fetch one object within the user's scope, or NotFound."""
+    obj = restrict(queryset, user, action).filter(**lookup).first()
+    if obj is None:
+        raise NotFound(_("Không tìm thấy."))
+    return obj

@@ -1,0 +1,73 @@
+"""Glue between pages and services: domain errors become form errors, 404s or 403s."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from .errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+
+
+class DomainErrorMiddleware:
+    """A domain error that escapes a page view: NotFound is a plain 404 (same as a missing object),
+    PermissionDenied a 403 for an object the person can see, anything else a 400 page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if request.path.startswith("/api/"):
+            return None
+        if isinstance(exception, NotFound):
+            raise Http404(str(exception.message))
+        if isinstance(exception, PermissionDenied):
+            raise DjangoPermissionDenied(str(exception.message))
+        if isinstance(exception, ApplicationError):
+            return render(request, "error.html", {"error": exception}, status=exception.http_status)
+        return None
+
+
+def call_service(form: forms.Form, service: Callable[..., Any], /, **kwargs) -> Any | None:
+    """Run a service for a submitted form. A ValidationFailed lands on the form (per field when
+    the service names fields that the form has); other domain errors propagate."""
+    try:
+        return service(**kwargs)
+    except ValidationFailed as exc:
+        for field, message in (exc.detail or {}).items():
+            if field in form.fields:
+                for m in message if isinstance(message, list | tuple) else [message]:
+                    form.add_error(field, str(m))
+        # The summary always shows: per-field notes like "Đã tồn tại." need the sentence that names the value.
+        form.add_error(None, str(exc.message))
+        return None
+
+
+def paginate(request, queryset, per_page: int = 25):
+    paginator = Paginator(queryset, per_page)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def bool_choice(value: str) -> bool | None:
+    """Parse the yes/no filter used in list pages ('' means any)."""
+    return {"yes": True, "no": False}.get(value or "")
+
+
+YES_NO_ANY = [("", _("Tất cả")), ("yes", _("Có")), ("no", _("Không"))]
+STATUS_CHOICES = [("active", _("Đang hiệu lực")), ("retired", _("Đã ngừng")), ("all", _("Tất cả"))]
+
+
+def render_error(request, message: str, status: int = 400):
+    return render(request, "error.html", {"error": {"message": message}}, status=status)
+
+
+__all__ = ["DomainErrorMiddleware", "call_service", "paginate", "bool_choice", "YES_NO_ANY", "STATUS_CHOICES", "render_error", "NotFound"]
