@@ -70,4 +70,31 @@ def render_error(request, message: str, status: int = 400):
     return render(request, "error.html", {"error": {"message": message}}, status=status)
 
 
-__all__ = ["DomainErrorMiddleware", "call_service", "paginate", "bool_choice", "YES_NO_ANY", "STATUS_CHOICES", "render_error", "NotFound"]
+def permission_required_404(code: str):
+    """Page decorator: sign-in required; a person without the permission code gets 404, the same
+    answer the API gives for a collection outside their scope (a 403 would advertise the page)."""
+    from functools import wraps
+
+    from django.contrib.auth.views import redirect_to_login
+
+    from .permissions import PERMISSIONS, has_perm
+
+    if code not in PERMISSIONS:  # fail at import, not on the first request
+        raise KeyError(f"unknown permission code {code!r}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_perm(request.user, code):
+                raise Http404(_("Không tìm thấy."))
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+__all__ = ["DomainErrorMiddleware", "call_service", "paginate", "bool_choice", "YES_NO_ANY", "STATUS_CHOICES", "render_error", "NotFound",
+           "permission_required_404"]
