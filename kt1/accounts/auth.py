@@ -65,6 +65,19 @@ def base32_secret(device: TOTPDevice) -> str:
     return base64.b32encode(device.bin_key).decode().rstrip("=")
 
 
+def throttled_seconds(device: TOTPDevice) -> int:
+    """Seconds until django-otp accepts another code after wrong ones (0 when allowed)."""
+    allowed, info = device.verify_is_allowed()
+    if allowed or not info or not info.get("locked_until"):
+        return 0
+    return max(1, int((info["locked_until"] - now()).total_seconds()) + 1)
+
+
+def wait_seconds(user) -> int:
+    devices = list(devices_for_user(user, confirmed=None))
+    return max((throttled_seconds(d) for d in devices), default=0)
+
+
 @transaction.atomic
 def two_factor_enrol(request, *, token: str) -> bool:
     """Confirm the pending authenticator with its first code. Audit: user.otp_enrolled / user.otp_failed."""

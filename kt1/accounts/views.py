@@ -74,6 +74,13 @@ def logout_view(request):
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
+def _wrong_code_message(user, message: str) -> str:
+    wait = auth.wait_seconds(user)
+    if wait:
+        return message + " " + _("Sau nhiều lần sai, vui lòng đợi %(s)d giây trước khi nhập lại.") % {"s": wait}
+    return message
+
+
 def _after_two_factor(request):
     return redirect(request.session.pop("kt1_next", "") or settings.LOGIN_REDIRECT_URL)
 
@@ -91,7 +98,7 @@ def otp_verify_view(request):
     if request.method == "POST" and form.is_valid():
         if auth.two_factor_verify(request, token=form.cleaned_data["token"]):
             return _after_two_factor(request)
-        form.add_error("token", _("Mã xác thực không đúng hoặc đã hết hạn. Thử lại với mã mới."))
+        form.add_error("token", _wrong_code_message(request.user, _("Mã xác thực không đúng hoặc đã hết hạn. Thử lại với mã mới.")))
     return render(request, "accounts/otp_verify.html", {"form": form, "demo": settings.KT1_DEMO})
 
 
@@ -110,7 +117,7 @@ def otp_enrol_view(request):
         if auth.two_factor_enrol(request, token=form.cleaned_data["token"]):
             messages.success(request, _("Đã bật xác thực hai lớp."))
             return _after_two_factor(request)
-        form.add_error("token", _("Mã xác thực không đúng. Kiểm tra giờ trên điện thoại và thử lại."))
+        form.add_error("token", _wrong_code_message(request.user, _("Mã xác thực không đúng. Kiểm tra giờ trên điện thoại và thử lại.")))
     context = {
         "form": form,
         "qr": auth.provisioning_qr_data_uri(device),
