@@ -22,8 +22,8 @@ def test_database_is_the_one_the_suite_asked_for():
         assert name.startswith("test_kt1"), name
     else:
         assert connection.is_in_memory_db(), name
-    # Migrations ran: the custom user table exists and starts empty.
-    assert get_user_model().objects.count() == 0
+    # Migrations ran on it: the custom user model's table is there.
+    assert get_user_model()._meta.db_table in connection.introspection.table_names()
 
 
 @pytest.mark.django_db
