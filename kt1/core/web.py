@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 
@@ -62,8 +63,9 @@ def bool_choice(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
-YES_NO_ANY = [("", _("Tất cả")), ("yes", _("Có")), ("no", _("Không"))]
-STATUS_CHOICES = [("active", _("Đang hiệu lực")), ("retired", _("Đã ngừng")), ("all", _("Tất cả"))]
+# Lazy: these labels are built at import time and must follow the language of each request.
+YES_NO_ANY = [("", gettext_lazy("Tất cả")), ("yes", gettext_lazy("Có")), ("no", gettext_lazy("Không"))]
+STATUS_CHOICES = [("active", gettext_lazy("Đang hiệu lực")), ("retired", gettext_lazy("Đã ngừng")), ("all", gettext_lazy("Tất cả"))]
 
 
 def render_error(request, message: str, status: int = 400):
