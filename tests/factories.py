@@ -129,6 +129,9 @@ def build_province_world(name: str) -> ProvinceWorld:
     proc = facility(prov, kind=FacilityKind.PROCESSING, parent=post)
     office = facility(com, kind=FacilityKind.POST_OFFICE, parent=post)
     w = ProvinceWorld(prov, com, ag, other, post, proc, office)
+    item_rules()
+    for f in (post, proc, office):
+        serials(f)
     w.people = {
         "admin": person(Role.ADMIN, province=prov),
         "agency_clerk": person(Role.AGENCY_CLERK, agency=ag),
@@ -143,3 +146,43 @@ def build_province_world(name: str) -> ProvinceWorld:
         "finance": person(Role.FINANCE, province=prov),
     }
     return w
+
+
+_serial_block = itertools.count(1)
+
+
+def serials(facility, size: int = 100_000):
+    """A block of S10 serials for an issuing facility."""
+    from kt1.items.services import serial_range_create
+
+    start = next(_serial_block) * size
+    return serial_range_create(actor=root_admin(), facility=facility, first_serial=start, last_serial=start + size - 1)
+
+
+def item_rules():
+    """Weight limits and delivery-failure reasons (global reference data), once per database."""
+    from kt1.items.models import DeliveryFailureReason, KindRule
+    from kt1.items.services import failure_reason_create, kind_rule_set
+
+    if not KindRule.objects.exists():
+        for kind, limit in (("letter", 2000), ("packet", 5000), ("parcel", 30000)):
+            kind_rule_set(actor=root_admin(), kind=kind, max_weight_g=limit, legal_basis="Giá trị thử nghiệm",
+                          valid_from=local_today() - dt.timedelta(days=400))
+    if not DeliveryFailureReason.objects.exists():
+        failure_reason_create(actor=root_admin(), code="ABSENT", label="Cơ quan nhận không có người nhận",
+                              valid_from=local_today() - dt.timedelta(days=400))
+        failure_reason_create(actor=root_admin(), code="MOVED", label="Cơ quan đã chuyển địa điểm",
+                              default_next_action="return", valid_from=local_today() - dt.timedelta(days=400))
+
+
+def item(sender_clerk: User, recipient_agency, *, secrecy: str = Secrecy.NONE, urgency: str = "none", weight_g: int = 120,
+         kind: str = "letter", private: dict | None = None, deliver_by=None, named_recipient: str = ""):
+    """An item registered by an agency clerk for their own agency."""
+    from kt1.core.permissions import scope_of
+    from kt1.directory.models import Agency
+    from kt1.items.services import ItemInput, item_register
+
+    sender = Agency.objects.get(pk=next(iter(scope_of(sender_clerk).agency_ids)))
+    return item_register(actor=sender_clerk, data=ItemInput(
+        sender_agency=sender, recipient_agency=recipient_agency, kind=kind, weight_g=weight_g, secrecy=secrecy,
+        urgency=urgency, deliver_by=deliver_by, named_recipient=named_recipient, private=private or {}))

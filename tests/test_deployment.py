@@ -22,6 +22,7 @@ def test_check_deploy_has_no_warnings(tmp_path):
         ["check", "--deploy", "--fail-level", "WARNING"],
         KT1_SECRET_KEY="q7#R2v!xL9@pZ4s&Wm8^kT1nB6yH3cJ0eF5gA-uD_oI+rE=wS%tY*hN(lM)jK",
         KT1_ALLOWED_HOSTS="kt1.tuyenquang.gov.vn",
+        KT1_FIELD_KEYS="_Qd3HoS2W8MdgI7E2l_Bo5RJgVCn5yBrcfVsFo8G-Mw=",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "kt1.audit",
     "kt1.directory",
     "kt1.accounts",
+    "kt1.items",
     "kt1.api",
 ]
 

@@ -10,6 +10,8 @@ if not env.SECRET_KEY or len(env.SECRET_KEY) < 50:
     raise ImproperlyConfigured("KT1_SECRET_KEY must be set to at least 50 random characters.")
 if not env.ALLOWED_HOSTS:
     raise ImproperlyConfigured("KT1_ALLOWED_HOSTS must list the host names this server answers to.")
+if not env.FIELD_KEYS:
+    raise ImproperlyConfigured("KT1_FIELD_KEYS must hold at least one Fernet key for agency-private data.")
 DEBUG = False
 KT1_DEMO = False
 SECURE_SSL_REDIRECT = True

@@ -42,3 +42,6 @@ class EffectiveDated(models.Model):
     @property
     def is_active(self) -> bool:
         return self.is_valid_on()
+
+
+from .numbering import NumberSequence  # noqa: E402,F401  (model lives with its helper)

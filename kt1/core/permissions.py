@@ -36,24 +36,40 @@ PERMISSIONS: dict[str, str] = {
     "accounts.vetting.decide": "Kết luận, thu hồi thẩm tra chính trị",
     "accounts.training.record": "Ghi nhận đào tạo",
     "audit.view": "Xem nhật ký an ninh",
+    "items.view": "Tra cứu bưu gửi",
+    "items.register": "Đăng ký bưu gửi của cơ quan",
+    "items.private.view": "Xem thông tin riêng của cơ quan trên bưu gửi",
+    "items.pickup.request": "Yêu cầu thu gom",
+    "items.pickup.confirm": "Xác nhận yêu cầu thu gom, phân công bưu tá",
+    "items.accept": "Chấp nhận bưu gửi (tại quầy, khi thu gom)",
+    "items.custody": "Giao nhận, ghi sự kiện hành trình bưu gửi",
+    "items.deliver": "Phát bưu gửi, ghi kết quả phát",
+    "items.return": "Chuyển hoàn bưu gửi",
+    "items.configure": "Cấu hình dải số hiệu, lý do phát không thành công",
 }
 
-_POSTAL_BASE = {"directory.view"}
+_POSTAL_BASE = {"directory.view", "items.view", "items.custody"}
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset(PERMISSIONS) - {"accounts.vetting.decide"},
-    "agency_clerk": frozenset({"directory.view"}),
-    "counter_clerk": frozenset(_POSTAL_BASE),
-    "postman": frozenset(_POSTAL_BASE),
+    "admin": frozenset({
+        "directory.view", "directory.manage", "accounts.user.view", "accounts.user.manage", "accounts.vetting.view",
+        "accounts.vetting.request", "accounts.training.record", "audit.view", "items.view", "items.configure",
+    }),
+    "agency_clerk": frozenset({"directory.view", "items.view", "items.register", "items.private.view",
+                               "items.pickup.request"}),
+    "counter_clerk": frozenset(_POSTAL_BASE | {"items.accept", "items.pickup.confirm", "items.deliver", "items.return"}),
+    "postman": frozenset(_POSTAL_BASE | {"items.accept", "items.deliver"}),
     "operator": frozenset(_POSTAL_BASE),
     "driver": frozenset(_POSTAL_BASE),
     "escort": frozenset(_POSTAL_BASE),
     "supervisor": frozenset(
         _POSTAL_BASE
-        | {"accounts.user.view", "accounts.vetting.view", "accounts.vetting.request", "accounts.training.record", "audit.view"}
+        | {"accounts.user.view", "accounts.vetting.view", "accounts.vetting.request", "accounts.training.record", "audit.view",
+           "items.accept", "items.pickup.confirm", "items.deliver", "items.return"}
     ),
-    "oversight": frozenset({"directory.view"}),
-    "police": frozenset({"directory.view", "accounts.user.view", "accounts.vetting.view", "accounts.vetting.decide", "audit.view"}),
-    "finance": frozenset({"directory.view"}),
+    "oversight": frozenset({"directory.view", "items.view"}),
+    "police": frozenset({"directory.view", "accounts.user.view", "accounts.vetting.view", "accounts.vetting.decide", "audit.view",
+                         "items.view"}),
+    "finance": frozenset({"directory.view", "items.view"}),
 }
 assert set().union(*ROLE_PERMISSIONS.values()) <= set(PERMISSIONS), "unknown permission code in ROLE_PERMISSIONS"
 

@@ -1,0 +1,850 @@
+"""Every change to items and their custody.
+
+The custody engine (`custody_record`) is the one place an item changes status or holder. It locks
+the item row, checks the state machine, the actor's permission and scope, that the giver holds the
+item, that the taker may take it (active, right role, vetting covering the item's secrecy now),
+appends the event, updates the projection (status, holder, facility), and seals the event in the
+audit chain, all in one transaction. A refused request changes nothing and is itself audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid as uuidlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils.translation import gettext as _
+
+from kt1.accounts.choices import POSTAL_ROLES, Role
+from kt1.accounts.clearance import handling_clearance
+from kt1.accounts.models import RoleAssignment, User
+from kt1.audit.services import audit_record
+from kt1.core.choices import Secrecy
+from kt1.core.clock import local_today, now
+from kt1.core.errors import (
+    ApplicationError,
+    IdempotencyMismatch,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from kt1.core.fieldcrypto import encrypt_json
+from kt1.core.numbering import next_number
+from kt1.core.permissions import has_perm, restrict, scope_of
+from kt1.core.records import require_active_reference
+from kt1.directory.choices import FacilityKind
+from kt1.directory.models import Agency, AgencyAddress, Facility
+
+from . import actions as A
+from . import s10
+from .choices import (
+    EventCode,
+    HandoverKind,
+    HandoverStatus,
+    ItemKind,
+    ItemStatus,
+    NextAction,
+    PickupStatus,
+    Urgency,
+    Zone,
+)
+from .models import (
+    CustodyEvent,
+    DeliveryFailureReason,
+    HandoverLine,
+    HandoverList,
+    Item,
+    KindRule,
+    PickupRequest,
+    SerialRange,
+)
+from .transitions import edge_for
+
+PRIVATE_FIELDS = ("registry_number", "document_number", "summary")
+PRIVATE_MAX = {"registry_number": 50, "document_number": 100, "summary": 1000}
+DEFAULT_SERVICE_INDICATOR = "KT"
+
+
+# --- identifiers ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def serial_range_create(*, actor, facility: Facility, first_serial: int, last_serial: int,
+                        service_indicator: str = DEFAULT_SERVICE_INDICATOR) -> SerialRange:
+    """Configure a block of S10 serials for an issuing facility. Audit: serial_range.created."""
+    if not has_perm(actor, "items.configure"):
+        raise PermissionDenied(_("Bạn không có quyền cấu hình dải số hiệu."))
+    require_active_reference(facility, "facility", _("Cơ sở"))
+    if not restrict(Facility.objects.filter(pk=facility.pk), actor).exists():
+        raise NotFound(_("Không tìm thấy."))
+    service_indicator = (service_indicator or "").strip().upper()
+    if len(service_indicator) != 2 or not service_indicator.isalpha():
+        raise ValidationFailed(_("Mã dịch vụ gồm đúng 2 chữ cái."), detail={"service_indicator": _("Không hợp lệ.")})
+    if not (0 <= first_serial <= last_serial <= 99_999_999):
+        raise ValidationFailed(_("Dải số phải nằm trong 00000000–99999999 và số đầu không lớn hơn số cuối."))
+    overlapping = SerialRange.objects.filter(service_indicator=service_indicator, first_serial__lte=last_serial,
+                                             last_serial__gte=first_serial)
+    if overlapping.exists():
+        raise ValidationFailed(_("Dải số trùng với dải %(r)s đã cấu hình.") % {"r": overlapping.first()})
+    rng = SerialRange.objects.create(facility=facility, service_indicator=service_indicator, first_serial=first_serial,
+                                     last_serial=last_serial, next_serial=first_serial)
+    audit_record(action=A.SERIAL_RANGE_CREATED.code, actor=actor, obj=rng,
+                 data={"facility": facility.postcode, "first": first_serial, "last": last_serial, "si": service_indicator})
+    return rng
+
+
+def _allocate_tracking_number(facility: Facility) -> str:
+    """Take the next unused serial of the facility's active range (locked). Serials are never
+    reused: a number already on an item is skipped, so none repeats within 12 months or ever."""
+    rng = (SerialRange.objects.select_for_update().filter(facility=facility, is_active=True,
+                                                          next_serial__lte=F("last_serial"))
+           .order_by("first_serial").first())
+    if rng is None:
+        raise ValidationFailed(
+            _("Cơ sở %(f)s chưa có dải số hiệu còn trống; đề nghị quản trị cấu hình thêm.") % {"f": facility},
+            code="no_serial_range",
+        )
+    while rng.next_serial <= rng.last_serial:
+        number = s10.build(rng.service_indicator, rng.next_serial)
+        rng.next_serial += 1
+        if not Item.objects.filter(tracking_number=number).exists():
+            rng.save(update_fields=["next_serial"])
+            return number
+    rng.is_active = False
+    rng.save(update_fields=["next_serial", "is_active"])
+    return _allocate_tracking_number(facility)
+
+
+def issuing_facility_for(actor: User, sender: Agency) -> Facility:
+    """Postal staff issue from their own facility; an agency's pre-registration draws from the
+    provincial post office of the sender's province."""
+    assignment = (RoleAssignment.objects.current().filter(user=actor, role__in=POSTAL_ROLES, facility__isnull=False)
+                  .select_related("facility").order_by("pk").first())
+    if assignment and assignment.facility.is_active and assignment.facility.province_id == sender.province_id:
+        return assignment.facility
+    post = Facility.objects.active().filter(province_id=sender.province_id, kind=FacilityKind.PROVINCIAL_POST).first()
+    if post is None:
+        raise ValidationFailed(_("Tỉnh của cơ quan gửi chưa có bưu điện tỉnh trong danh mục."))
+    return post
+
+
+# --- registration -----------------------------------------------------------------------------
+
+
+@dataclass
+class ItemInput:
+    sender_agency: Agency | None
+    recipient_agency: Agency | None
+    kind: str
+    weight_g: Any
+    secrecy: str = Secrecy.NONE
+    urgency: str = Urgency.NONE
+    deliver_by: dt.datetime | None = None
+    named_recipient: str = ""
+    named_only: bool = False
+    recipient_address: AgencyAddress | None = None
+    private: dict[str, str] = field(default_factory=dict)
+
+
+def _validate_item(data: ItemInput) -> tuple[KindRule, int, dict[str, str]]:
+    errors: dict[str, str] = {}
+    if data.sender_agency is None:
+        errors["sender_agency"] = _("Chọn cơ quan gửi.")
+    if data.recipient_agency is None:
+        errors["recipient_agency"] = _("Chọn cơ quan nhận.")
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), detail=errors)
+    require_active_reference(data.sender_agency, "sender_agency", _("Cơ quan gửi"))
+    require_active_reference(data.recipient_agency, "recipient_agency", _("Cơ quan nhận"))
+    if data.sender_agency.pk == data.recipient_agency.pk:
+        errors["recipient_agency"] = _("Cơ quan nhận phải khác cơ quan gửi.")
+    if data.kind not in ItemKind.values:
+        errors["kind"] = _("Loại bưu gửi phải là thư, gói hoặc kiện tài liệu.")
+    if data.secrecy not in Secrecy.values:
+        errors["secrecy"] = _("Độ mật phải là không mật, C, B hoặc A.")
+    if data.urgency not in Urgency.values:
+        errors["urgency"] = _("Độ khẩn không hợp lệ.")
+    try:
+        weight = int(data.weight_g)
+        if isinstance(data.weight_g, float) and data.weight_g != weight:
+            raise ValueError
+    except (TypeError, ValueError):
+        weight = None
+        errors["weight_g"] = _("Khối lượng phải là số gam nguyên.")
+    if weight is not None and weight <= 0:
+        errors["weight_g"] = _("Khối lượng phải lớn hơn 0 gam.")
+    rule = None
+    if "kind" not in errors:
+        rule = KindRule.objects.valid_on(local_today()).filter(kind=data.kind).order_by("-valid_from").first()
+        if rule is None:
+            errors["kind"] = _("Chưa có quy định khối lượng cho loại bưu gửi này; đề nghị quản trị cấu hình.")
+        elif weight is not None and weight > rule.max_weight_g:
+            errors["weight_g"] = _("Khối lượng %(w)s g vượt mức tối đa %(m)s g của %(k)s.") % {
+                "w": weight, "m": rule.max_weight_g, "k": ItemKind(data.kind).label}
+    if data.urgency == Urgency.SCHEDULED:
+        if data.deliver_by is None:
+            errors["deliver_by"] = _("Bưu gửi hẹn giờ phải có thời điểm hẹn phát.")
+        elif data.deliver_by <= now():
+            errors["deliver_by"] = _("Thời điểm hẹn phát phải ở tương lai.")
+    elif data.deliver_by is not None:
+        errors["deliver_by"] = _("Chỉ bưu gửi hẹn giờ mới có thời điểm hẹn phát.")
+    if data.named_only and not (data.named_recipient or "").strip():
+        errors["named_recipient"] = _("Ghi tên người nhận khi chỉ người có tên mới được bóc bì.")
+    private = {k: str(v).strip() for k, v in (data.private or {}).items() if v not in (None, "")}
+    unknown = set(private) - set(PRIVATE_FIELDS)
+    if unknown:
+        errors["private"] = _("Trường riêng không hợp lệ: %(f)s") % {"f": ", ".join(sorted(unknown))}
+    for key, limit in PRIVATE_MAX.items():
+        if len(private.get(key, "")) > limit:
+            errors[key] = _("Quá %(n)d ký tự.") % {"n": limit}
+    if data.secrecy == Secrecy.A and private.get("summary"):
+        errors["summary"] = _("Tài liệu Tuyệt mật (A) không được ghi trích yếu (Nghị định 63/2026/NĐ-CP).")
+    if data.recipient_address is not None and (
+        data.recipient_address.agency_id != data.recipient_agency.pk or not data.recipient_address.is_active
+    ):
+        errors["recipient_address"] = _("Địa chỉ phát không thuộc cơ quan nhận hoặc đã ngừng sử dụng.")
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), detail=errors)
+    return rule, weight, private
+
+
+@transaction.atomic
+def item_register(*, actor: User, data: ItemInput, holder: User | None = None, event_uuid: uuidlib.UUID | None = None,
+                  pickup_request: PickupRequest | None = None) -> Item:
+    """Register an outgoing item and give it its S10 identifier.
+
+    An agency clerk registers for their own agency and holds the envelope until the post accepts
+    it. A counter clerk may register on the agency's behalf at the counter, naming the agency clerk
+    who brought it (the holder). Permission: items.register (clerk) or items.accept (counter).
+    Audit: item.registered, custody.recorded (KREG)."""
+    scope = scope_of(actor)
+    clerk_registers = has_perm(actor, "items.register") and data.sender_agency is not None and \
+        data.sender_agency.pk in scope.agency_ids
+    if not clerk_registers and not has_perm(actor, "items.accept"):
+        raise PermissionDenied(_("Bạn không được đăng ký bưu gửi cho cơ quan này."))
+    rule, weight, private = _validate_item(data)
+    if not restrict(Agency.objects.filter(pk=data.sender_agency.pk), actor).exists():
+        raise ValidationFailed(_("Cơ quan gửi không thuộc phạm vi của bạn."), detail={"sender_agency": _("Không hợp lệ.")})
+    if clerk_registers:
+        holder = actor
+    else:
+        if holder is None or not _is_clerk_of(holder, data.sender_agency):
+            raise ValidationFailed(_("Chọn văn thư của cơ quan gửi đang mang bưu gửi đến quầy."),
+                                   detail={"holder": _("Bắt buộc.")})
+    address = data.recipient_address or AgencyAddress.objects.active().filter(
+        agency=data.recipient_agency).order_by("-is_default", "pk").first()
+    facility = issuing_facility_for(actor, data.sender_agency)
+    moment = now()
+    item = Item.objects.create(
+        tracking_number=_allocate_tracking_number(facility), kind=data.kind, weight_g=weight, secrecy=data.secrecy,
+        urgency=data.urgency, deliver_by=data.deliver_by,
+        zone=Zone.WITHIN if data.sender_agency.province_id == data.recipient_agency.province_id else Zone.BETWEEN,
+        sender_agency=data.sender_agency, recipient_agency=data.recipient_agency, recipient_address=address,
+        named_recipient=(data.named_recipient or "").strip(), named_only=bool(data.named_only),
+        private_data=encrypt_json(private) if private else "", status=ItemStatus.REGISTERED, holder=holder,
+        holder_since=moment, issuing_facility=facility, registered_by=actor, registered_at=moment, kind_rule=rule,
+        pickup_request=pickup_request,
+    )
+    audit_record(action=A.ITEM_REGISTERED.code, actor=actor, obj=item,
+                 data={"tracking_number": item.tracking_number, "secrecy": item.secrecy, "urgency": item.urgency,
+                       "kind_rule": rule.pk})
+    _append_event(item=item, code=EventCode.REGISTERED, actor=actor, giver=None, taker=holder, facility=None,
+                  event_uuid=event_uuid or uuidlib.uuid4(), fingerprint="", status_after=ItemStatus.REGISTERED)
+    return item
+
+
+def _is_clerk_of(user: User, agency: Agency) -> bool:
+    return RoleAssignment.objects.current().filter(user=user, role=Role.AGENCY_CLERK, agency=agency,
+                                                   user__is_active=True).exists()
+
+
+# --- the custody engine ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustodyRequest:
+    """One custody event as a client sends it. `event_uuid` makes it idempotent."""
+
+    event_uuid: uuidlib.UUID
+    tracking_number: str
+    code: str
+    taker_id: int | None = None
+    giver_id: int | None = None
+    facility_id: int | None = None
+    device_time: dt.datetime | None = None
+    reason_code: str = ""
+    next_action: str = ""
+    note: str = ""
+    signer_name: str = ""
+
+    def fingerprint(self) -> str:
+        payload = {
+            "tracking_number": s10.normalise(self.tracking_number), "code": self.code, "taker": self.taker_id,
+            "giver": self.giver_id, "facility": self.facility_id,
+            "device_time": self.device_time.isoformat() if self.device_time else None,
+            "reason": self.reason_code, "next_action": self.next_action, "note": self.note, "signer": self.signer_name,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CustodyResult:
+    event: CustodyEvent
+    created: bool  # False when the same event_uuid was already recorded (a retry)
+
+
+def _taker_ok(taker: User, item: Item, at: dt.datetime, *, recipient_clerk_of: Agency | None = None) -> None:
+    """The taker must be an active person in the right role whose vetting covers the item now."""
+    if taker is None:
+        raise ValidationFailed(_("Chọn người nhận bàn giao."), detail={"taker": _("Bắt buộc.")})
+    if recipient_clerk_of is not None:
+        if not _is_clerk_of(taker, recipient_clerk_of):
+            raise ValidationFailed(_("%(t)s không phải văn thư của %(a)s.") % {"t": taker, "a": recipient_clerk_of},
+                                   code="taker_not_allowed", detail={"taker": _("Không hợp lệ.")})
+    elif not RoleAssignment.objects.current(at).filter(user=taker, role__in=POSTAL_ROLES, user__is_active=True).exists():
+        raise ValidationFailed(_("%(t)s không phải nhân viên bưu chính đang làm việc.") % {"t": taker},
+                               code="taker_not_allowed", detail={"taker": _("Không hợp lệ.")})
+    clearance = handling_clearance(taker, item.secrecy, at)
+    if not clearance:
+        raise ValidationFailed(clearance.reason, code="taker_not_cleared", detail={"taker": clearance.reason})
+
+
+def _append_event(*, item: Item, code: str, actor: User, giver, taker, facility, event_uuid, fingerprint: str,
+                  status_after: str, device_time=None, reason=None, next_action: str = "", note: str = "",
+                  handover=None) -> CustodyEvent:
+    item.last_event_seq += 1
+    event = CustodyEvent(
+        item=item, seq=item.last_event_seq, event_uuid=event_uuid, fingerprint=fingerprint, code=code,
+        status_after=status_after, actor=actor, giver=giver, taker=taker, facility=facility, occurred_at=now(),
+        device_time=device_time, reason=reason, next_action=next_action or "", note=(note or "")[:500],
+        handover=handover,
+    )
+    entry = audit_record(action=A.CUSTODY_RECORDED.code, actor=actor, obj=item, data=event_payload(event))
+    event.audit_seq = entry.seq
+    event.save()
+    Item.objects.filter(pk=item.pk).update(last_event_seq=item.last_event_seq)
+    return event
+
+
+def event_payload(event: CustodyEvent) -> dict[str, Any]:
+    """What the audit chain seals for a custody event; verify_audit recomputes and compares it."""
+    return {
+        "event_uuid": str(event.event_uuid), "item": event.item_id, "tracking_number": event.item.tracking_number,
+        "seq": event.seq, "code": event.code, "status_after": event.status_after, "actor": event.actor_id,
+        "giver": event.giver_id, "taker": event.taker_id, "facility": event.facility_id,
+        "occurred_at": event.occurred_at.isoformat(),
+        "device_time": event.device_time.isoformat() if event.device_time else None,
+        "reason": event.reason_id, "next_action": event.next_action, "note": event.note, "handover": event.handover_id,
+    }
+
+
+def _actor_facility(actor: User, requested: Facility | None) -> Facility | None:
+    scope = scope_of(actor)
+    if requested is not None:
+        if requested.pk not in scope.facility_ids:
+            raise ValidationFailed(_("Cơ sở %(f)s không thuộc phạm vi của bạn.") % {"f": requested},
+                                   detail={"facility": _("Không hợp lệ.")})
+        return requested
+    assignment = (RoleAssignment.objects.current().filter(user=actor, facility__isnull=False).order_by("pk")
+                  .select_related("facility").first())
+    return assignment.facility if assignment else None
+
+
+def _apply(item: Item, req: CustodyRequest, *, actor: User, handover: HandoverList | None = None,
+           taker_override: User | None = None) -> CustodyEvent:
+    """Validate one request against a locked item and append its event. Raises on any refusal."""
+    moment = now()
+    edge = edge_for(item.status, req.code)
+    if not has_perm(actor, edge.permission):
+        raise PermissionDenied(_("Bạn không có quyền ghi sự kiện “%(c)s”.") % {"c": EventCode(req.code).label})
+    holder = item.holder
+    giver = None
+    taker = None
+    if req.giver_id is not None and req.giver_id != item.holder_id:
+        raise ValidationFailed(_("Người giao không phải người đang giữ bưu gửi %(t)s.") % {"t": item.tracking_number},
+                               code="not_holder", detail={"giver": _("Không đang giữ bưu gửi.")})
+    if edge.moves_custody:
+        giver = holder
+        if req.code == EventCode.DELIVERED:
+            # The postman (holder) hands the item to the recipient clerk, who signs.
+            if actor.pk != item.holder_id:
+                raise ValidationFailed(_("Chỉ người đang giữ bưu gửi mới được phát."), code="not_holder")
+            target_agency = item.sender_agency if item.is_returning else item.recipient_agency
+            taker = taker_override or User.objects.filter(pk=req.taker_id).first()
+            _taker_ok(taker, item, moment, recipient_clerk_of=target_agency)
+        else:
+            # A handover completes only when the taker accepts it: the taker is the one recording it.
+            taker = taker_override or actor
+            if req.taker_id is not None and req.taker_id != taker.pk:
+                raise ValidationFailed(_("Sự kiện giao nhận phải do chính người nhận ghi."), code="taker_must_record")
+            if taker.pk == item.holder_id:
+                raise ValidationFailed(_("Bạn đang giữ bưu gửi %(t)s rồi.") % {"t": item.tracking_number},
+                                       code="already_holder")
+            _taker_ok(taker, item, moment)
+    elif req.code == EventCode.CANCELLED:
+        if item.sender_agency_id not in scope_of(actor).agency_ids:
+            raise PermissionDenied(_("Chỉ văn thư cơ quan gửi được hủy đăng ký."))
+    elif req.code == EventCode.RETURN_STARTED:
+        if not (actor.pk == item.holder_id or "supervisor" in scope_of(actor).roles):
+            raise ValidationFailed(_("Chỉ người đang giữ bưu gửi hoặc kiểm soát viên được chuyển hoàn."), code="not_holder")
+    elif actor.pk != item.holder_id:
+        raise ValidationFailed(_("Bạn không giữ bưu gửi %(t)s.") % {"t": item.tracking_number}, code="not_holder",
+                               detail={"tracking_number": _("Không đang giữ bưu gửi.")})
+    reason = None
+    next_action = ""
+    if req.code == EventCode.DELIVERY_FAILED:
+        reason = DeliveryFailureReason.objects.valid_on(local_today()).filter(code=req.reason_code).first()
+        if reason is None:
+            raise ValidationFailed(_("Chọn lý do phát không thành công trong danh mục."), code="unknown_reason",
+                                   detail={"reason": _("Không hợp lệ.")})
+        next_action = req.next_action or reason.default_next_action
+        if next_action not in NextAction.values:
+            raise ValidationFailed(_("Hướng xử lý không hợp lệ."), detail={"next_action": _("Không hợp lệ.")})
+    elif req.reason_code or req.next_action:
+        raise ValidationFailed(_("Lý do và hướng xử lý chỉ ghi khi phát không thành công."))
+    facility = _actor_facility(actor, Facility.objects.filter(pk=req.facility_id).first() if req.facility_id else None)
+    if req.facility_id and facility is None:
+        raise ValidationFailed(_("Không có cơ sở này."), detail={"facility": _("Không hợp lệ.")})
+    if req.code in (EventCode.INTO_SORTING, EventCode.OUT_OF_SORTING, EventCode.AT_DELIVERY_OFFICE) and facility is None:
+        raise ValidationFailed(_("Sự kiện này cần cơ sở bưu chính."), detail={"facility": _("Bắt buộc.")})
+    if req.device_time and req.device_time > moment + dt.timedelta(minutes=10):
+        raise ValidationFailed(_("Giờ thiết bị ở tương lai; kiểm tra đồng hồ thiết bị."),
+                               detail={"device_time": _("Không hợp lệ.")})
+
+    status_after = edge.target or item.status
+    if req.code == EventCode.DELIVERED and item.is_returning:
+        status_after = ItemStatus.RETURNED
+    event = _append_event(item=item, code=req.code, actor=actor, giver=giver, taker=taker, facility=facility,
+                          event_uuid=req.event_uuid, fingerprint=req.fingerprint(), status_after=status_after,
+                          device_time=req.device_time, reason=reason, next_action=next_action,
+                          note=req.note if not req.signer_name else f"{req.note} [ký: {req.signer_name}]".strip(),
+                          handover=handover)
+    changed = {"status": status_after}
+    if edge.moves_custody:
+        changed.update(holder=taker, holder_since=event.occurred_at)
+    if facility is not None and req.code != EventCode.DELIVERED:
+        changed["facility"] = facility
+    if req.code == EventCode.ACCEPTED:
+        changed["accepted_at"] = event.occurred_at
+    if req.code in (EventCode.DELIVERY_FAILED, EventCode.DELIVERED) and item.first_attempt_at is None:
+        changed["first_attempt_at"] = event.occurred_at
+    if req.code == EventCode.DELIVERED:
+        changed["delivered_at"] = event.occurred_at
+        changed["facility"] = None
+    if req.code == EventCode.RETURN_STARTED:
+        changed["is_returning"] = True
+    for name, value in changed.items():
+        setattr(item, name, value)
+    Item.objects.filter(pk=item.pk).update(**changed)
+    return event
+
+
+def _lock_item(actor: User, tracking_number: str) -> Item:
+    number = str(s10.parse(tracking_number))
+    item = restrict(Item.objects.select_for_update(), actor).filter(tracking_number=number).select_related(
+        "holder", "sender_agency", "recipient_agency").first()
+    if item is None:
+        raise NotFound(_("Không tìm thấy bưu gửi %(t)s.") % {"t": number}, code="item_not_found")
+    return item
+
+
+def _existing(req: CustodyRequest) -> CustodyEvent | None:
+    event = CustodyEvent.objects.filter(event_uuid=req.event_uuid).select_related("item").first()
+    if event is None:
+        return None
+    if event.fingerprint != req.fingerprint():
+        raise IdempotencyMismatch(
+            _("Mã sự kiện %(u)s đã được dùng cho một sự kiện khác.") % {"u": req.event_uuid},
+            detail={"event_uuid": _("Đã dùng với nội dung khác.")},
+        )
+    return event
+
+
+def _audit_refusal(actor: User, req: CustodyRequest, exc: ApplicationError) -> None:
+    """A refused custody request changes nothing but is itself recorded (security log)."""
+    with transaction.atomic():
+        audit_record(action=A.CUSTODY_REFUSED.code, actor=actor,
+                     data={"tracking_number": req.tracking_number, "code": req.code, "event_uuid": str(req.event_uuid),
+                           "error": exc.code, "message": str(exc.message)})
+
+
+def custody_record(*, actor: User, request: CustodyRequest) -> CustodyResult:
+    """Record one custody event (idempotent by event_uuid). See the module docstring for the checks.
+    Audit: custody.recorded, or custody.refused when refused."""
+    try:
+        with transaction.atomic():
+            existing = _existing(request)
+            if existing is not None:
+                return CustodyResult(existing, created=False)
+            item = _lock_item(actor, request.tracking_number)
+            event = _apply(item, request, actor=actor)
+            return CustodyResult(event, created=True)
+    except IntegrityError:
+        # A concurrent retry of the same event_uuid won the race: answer with its result.
+        existing = _existing(request)
+        if existing is not None:
+            return CustodyResult(existing, created=False)
+        raise
+    except ApplicationError as exc:
+        if not isinstance(exc, IdempotencyMismatch):
+            _audit_refusal(actor, request, exc)
+        raise
+
+
+@dataclass
+class BatchOutcome:
+    index: int
+    event_uuid: str
+    ok: bool
+    created: bool = False
+    event: CustodyEvent | None = None
+    error: ApplicationError | None = None
+
+
+def custody_record_batch(*, actor: User, requests: Iterable[CustodyRequest]) -> list[BatchOutcome]:
+    """Record many events from one device. Each event stands alone: one refused event does not undo
+    the others (a handheld uploads a shift's scans; each scan is a fact or a refusal). Events of one
+    item apply in the order sent."""
+    outcomes = []
+    for index, req in enumerate(requests):
+        try:
+            result = custody_record(actor=actor, request=req)
+            outcomes.append(BatchOutcome(index, str(req.event_uuid), True, result.created, result.event))
+        except ApplicationError as exc:
+            outcomes.append(BatchOutcome(index, str(req.event_uuid), False, error=exc))
+    return outcomes
+
+
+# --- handover lists -------------------------------------------------------------------------------
+
+
+def _signature_ok(signature: str) -> str:
+    signature = (signature or "").strip()
+    if signature and (not signature.startswith("data:image/png;base64,") or len(signature) > 200_000):
+        raise ValidationFailed(_("Chữ ký không hợp lệ."), detail={"signature": _("Không hợp lệ.")})
+    return signature
+
+
+_HANDOVER_EVENT = {
+    HandoverKind.PICKUP: EventCode.ACCEPTED,
+    HandoverKind.COUNTER: EventCode.ACCEPTED,
+    HandoverKind.INTERNAL: EventCode.HANDOVER,
+    HandoverKind.DELIVERY: EventCode.DELIVERED,
+    HandoverKind.RETURN: EventCode.DELIVERED,
+}
+
+
+@transaction.atomic
+def handover_create(*, actor: User, kind: str, tracking_numbers: list[str], giver: User, taker: User,
+                    giver_signature: str = "", giver_signed_name: str = "", note: str = "",
+                    envelope_ok: dict[str, bool] | None = None, weights: dict[str, int] | None = None) -> HandoverList:
+    """Draw up a handover list (one line per item). The giver must hold every item.
+
+    * pickup / counter: the postal taker (actor) lists what the agency clerk hands over; the clerk
+      signs on the taker's screen (drawn signature + name); the taker completes it with
+      handover_complete.
+    * internal: the giver (actor, holder) lists items for a colleague; the colleague completes it
+      in their own session.
+    * delivery / return: the postman (actor, holder) lists items for the recipient (or sender)
+      clerk, who signs on the postman's screen at completion.
+    Audit: handover.created."""
+    if kind not in HandoverKind.values:
+        raise ValidationFailed(_("Loại phiếu giao nhận không hợp lệ."))
+    numbers = []
+    for raw in tracking_numbers:
+        number = str(s10.parse(raw))
+        if number not in numbers:
+            numbers.append(number)
+    if not numbers:
+        raise ValidationFailed(_("Phiếu giao nhận phải có ít nhất một bưu gửi."), detail={"tracking_numbers": _("Bắt buộc.")})
+    if kind in (HandoverKind.PICKUP, HandoverKind.COUNTER):
+        if not has_perm(actor, "items.accept") or actor.pk != taker.pk:
+            raise PermissionDenied(_("Chỉ giao dịch viên hoặc bưu tá nhận bưu gửi mới lập phiếu chấp nhận."))
+        if not (giver_signature and (giver_signed_name or "").strip()):
+            raise ValidationFailed(_("Văn thư bên giao phải ghi tên và ký trên màn hình."),
+                                   detail={"giver_signature": _("Bắt buộc.")})
+    elif actor.pk != giver.pk:
+        raise PermissionDenied(_("Chỉ người đang giữ bưu gửi mới lập phiếu giao."))
+    if giver.pk == taker.pk:
+        raise ValidationFailed(_("Bên giao và bên nhận phải là hai người khác nhau."))
+    items = list(restrict(Item.objects.select_for_update(), actor).filter(tracking_number__in=numbers)
+                 .select_related("pickup_request", "sender_agency", "recipient_agency"))
+    found = {i.tracking_number: i for i in items}
+    missing = [n for n in numbers if n not in found]
+    if missing:
+        raise NotFound(_("Không tìm thấy bưu gửi: %(l)s.") % {"l": ", ".join(missing)}, code="item_not_found")
+    expected_code = _HANDOVER_EVENT[kind]
+    agency = None
+    for number in numbers:
+        item = found[number]
+        if item.holder_id != giver.pk:
+            raise ValidationFailed(_("%(g)s không giữ bưu gửi %(t)s.") % {"g": giver, "t": number}, code="not_holder")
+        edge_for(item.status, expected_code)
+        if kind in (HandoverKind.DELIVERY, HandoverKind.RETURN):
+            target = item.sender_agency if item.is_returning else item.recipient_agency
+            if (kind == HandoverKind.RETURN) != item.is_returning:
+                raise ValidationFailed(_("Bưu gửi %(t)s không thuộc loại phiếu này.") % {"t": number})
+            if agency is not None and target.pk != agency.pk:
+                raise ValidationFailed(_("Một phiếu phát chỉ cho một cơ quan nhận."))
+            agency = target
+        elif kind in (HandoverKind.PICKUP, HandoverKind.COUNTER):
+            if kind == HandoverKind.PICKUP and not (
+                item.pickup_request_id and item.pickup_request.status == PickupStatus.CONFIRMED
+                and item.pickup_request.postman_id == actor.pk
+            ):
+                raise ValidationFailed(_("Bưu gửi %(t)s không thuộc yêu cầu thu gom đã phân công cho bạn.") % {"t": number},
+                                       code="not_assigned")
+            if agency is not None and item.sender_agency_id != agency.pk:
+                raise ValidationFailed(_("Một phiếu chấp nhận chỉ cho một cơ quan gửi."))
+            agency = item.sender_agency
+    if kind in (HandoverKind.DELIVERY, HandoverKind.RETURN):
+        _taker_ok(taker, found[numbers[0]], now(), recipient_clerk_of=agency)
+        for number in numbers[1:]:
+            _taker_ok(taker, found[number], now(), recipient_clerk_of=agency)
+    else:
+        for number in numbers:
+            _taker_ok(taker, found[number], now())
+    open_lines = HandoverLine.objects.filter(item__in=items, handover__status=HandoverStatus.OPEN)
+    if open_lines.exists():
+        line = open_lines.select_related("handover", "item").first()
+        raise ValidationFailed(_("Bưu gửi %(t)s đang nằm trong phiếu %(n)s chưa ký.") % {
+            "t": line.item.tracking_number, "n": line.handover.number}, code="in_open_handover")
+    moment = now()
+    prefix = {"pickup": "TG", "counter": "CN", "internal": "GN", "delivery": "PH", "return": "CH"}[kind]
+    facility = _actor_facility(actor, None)
+    handover = HandoverList.objects.create(
+        number=f"{prefix}{moment:%y}-{next_number('handover-' + kind + moment.strftime('%y')):06d}", kind=kind,
+        giver=giver, taker=taker, facility=facility, agency=agency, created_by=actor, created_at=moment,
+        giver_signed_at=moment, giver_signed_name=(giver_signed_name or giver.full_name or giver.username).strip(),
+        giver_signature=_signature_ok(giver_signature), note=(note or "").strip()[:500],
+    )
+    for line_no, number in enumerate(numbers, start=1):
+        item = found[number]
+        weight = (weights or {}).get(number, item.weight_g)
+        HandoverLine.objects.create(handover=handover, line_no=line_no, item=item, weight_g=weight,
+                                    envelope_ok=(envelope_ok or {}).get(number, True))
+    audit_record(action=A.HANDOVER_CREATED.code, actor=actor, obj=handover,
+                 data={"number": handover.number, "kind": kind, "items": numbers, "giver": giver.pk, "taker": taker.pk})
+    return handover
+
+
+@transaction.atomic
+def handover_complete(*, actor: User, handover: HandoverList, taker_signature: str = "", taker_signed_name: str = "",
+                      device_time: dt.datetime | None = None) -> HandoverList:
+    """The taker signs: custody of every line moves at once (all or nothing).
+
+    For internal, pickup and counter lists the taker is the signed-in actor. For delivery and return
+    lists the actor is the postman and the recipient clerk signs on the screen (name + drawing).
+    Audit: handover.completed and one custody.recorded per line."""
+    handover = restrict(HandoverList.objects.select_for_update(), actor).filter(pk=handover.pk).first()
+    if handover is None:
+        raise NotFound(_("Không tìm thấy phiếu giao nhận."))
+    if handover.status != HandoverStatus.OPEN:
+        raise _closed(handover)
+    on_screen = handover.kind in (HandoverKind.DELIVERY, HandoverKind.RETURN)
+    if on_screen:
+        if actor.pk != handover.giver_id:
+            raise PermissionDenied(_("Chỉ bưu tá lập phiếu mới hoàn tất phiếu phát."))
+        if not (taker_signature and (taker_signed_name or "").strip()):
+            raise ValidationFailed(_("Văn thư bên nhận phải ghi tên và ký trên màn hình."),
+                                   detail={"taker_signature": _("Bắt buộc.")})
+    elif actor.pk != handover.taker_id:
+        raise PermissionDenied(_("Chỉ người nhận có tên trên phiếu mới được ký nhận."))
+    code = _HANDOVER_EVENT[handover.kind]
+    lines = list(handover.lines.select_related("item").order_by("line_no"))
+    items = {i.pk: i for i in Item.objects.select_for_update().filter(pk__in=[line.item_id for line in lines])
+             .select_related("holder", "sender_agency", "recipient_agency")}
+    taker = handover.taker
+    for line in lines:
+        item = items[line.item_id]
+        req = CustodyRequest(event_uuid=uuidlib.uuid4(), tracking_number=item.tracking_number, code=code,
+                             taker_id=taker.pk, giver_id=handover.giver_id, device_time=device_time,
+                             note=_("Phiếu %(n)s") % {"n": handover.number},
+                             signer_name=(taker_signed_name or "").strip() if on_screen else "")
+        _apply(item, req, actor=actor, handover=handover, taker_override=taker)
+    moment = now()
+    handover.status = HandoverStatus.COMPLETED
+    handover.taker_signed_at = moment
+    handover.taker_signed_name = (taker_signed_name or "").strip() if on_screen else (taker.full_name or taker.username)
+    handover.taker_signature = _signature_ok(taker_signature)
+    handover.closed_at = moment
+    handover.save(update_fields=["status", "taker_signed_at", "taker_signed_name", "taker_signature", "closed_at"])
+    if handover.kind == HandoverKind.PICKUP:
+        PickupRequest.objects.filter(items__in=[line.item_id for line in lines], status=PickupStatus.CONFIRMED).update(
+            status=PickupStatus.COLLECTED, handover=handover)
+    audit_record(action=A.HANDOVER_COMPLETED.code, actor=actor, obj=handover,
+                 data={"number": handover.number, "lines": len(lines)})
+    return handover
+
+
+def _closed(handover: HandoverList) -> ApplicationError:
+    from kt1.core.errors import Conflict
+
+    return Conflict(_("Phiếu %(n)s đã %(s)s.") % {"n": handover.number, "s": handover.get_status_display().lower()},
+                    code="handover_closed")
+
+
+@transaction.atomic
+def handover_cancel(*, actor: User, handover: HandoverList, reason: str) -> HandoverList:
+    """Either party withdraws an unsigned list; nothing moves. Audit: handover.cancelled."""
+    handover = restrict(HandoverList.objects.select_for_update(), actor).filter(pk=handover.pk).first()
+    if handover is None:
+        raise NotFound(_("Không tìm thấy phiếu giao nhận."))
+    if handover.status != HandoverStatus.OPEN:
+        raise _closed(handover)
+    if actor.pk not in (handover.giver_id, handover.taker_id, handover.created_by_id):
+        raise PermissionDenied(_("Chỉ bên giao hoặc bên nhận được hủy phiếu."))
+    if not (reason or "").strip():
+        raise ValidationFailed(_("Ghi lý do hủy phiếu."), detail={"reason": _("Bắt buộc.")})
+    handover.status = HandoverStatus.CANCELLED
+    handover.closed_at = now()
+    handover.note = (f"{handover.note} | " if handover.note else "") + _("Hủy: %(r)s") % {"r": reason.strip()}
+    handover.save(update_fields=["status", "closed_at", "note"])
+    audit_record(action=A.HANDOVER_CANCELLED.code, actor=actor, obj=handover, data={"reason": reason.strip()})
+    return handover
+
+
+# --- pickup requests --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pickup_request(*, actor: User, agency: Agency, tracking_numbers: list[str], address: AgencyAddress | None = None,
+                   wanted_by: dt.datetime | None = None, note: str = "") -> PickupRequest:
+    """An agency clerk asks the post to collect registered items. Audit: pickup.requested."""
+    if not has_perm(actor, "items.pickup.request") or agency.pk not in scope_of(actor).agency_ids:
+        raise PermissionDenied(_("Chỉ văn thư của cơ quan được yêu cầu thu gom."))
+    require_active_reference(agency, "agency", _("Cơ quan"))
+    address = address or AgencyAddress.objects.active().filter(agency=agency).order_by("-is_default", "pk").first()
+    if address is None or address.agency_id != agency.pk or not address.is_active:
+        raise ValidationFailed(_("Cơ quan chưa có địa chỉ thu gom còn hiệu lực."), detail={"address": _("Bắt buộc.")})
+    if wanted_by is not None and wanted_by <= now():
+        raise ValidationFailed(_("Thời điểm cần thu gom phải ở tương lai."), detail={"wanted_by": _("Không hợp lệ.")})
+    numbers = sorted({str(s10.parse(n)) for n in tracking_numbers})
+    if not numbers:
+        raise ValidationFailed(_("Chọn ít nhất một bưu gửi cần thu gom."), detail={"tracking_numbers": _("Bắt buộc.")})
+    items = list(Item.objects.select_for_update().filter(tracking_number__in=numbers, sender_agency=agency))
+    if len(items) != len(numbers):
+        missing = sorted(set(numbers) - {i.tracking_number for i in items})
+        raise NotFound(_("Không tìm thấy bưu gửi: %(l)s.") % {"l": ", ".join(missing)}, code="item_not_found")
+    for item in items:
+        if item.status != ItemStatus.REGISTERED:
+            raise ValidationFailed(_("Bưu gửi %(t)s đã được bưu điện nhận.") % {"t": item.tracking_number})
+        if item.pickup_request_id and item.pickup_request.status in (PickupStatus.REQUESTED, PickupStatus.CONFIRMED):
+            raise ValidationFailed(_("Bưu gửi %(t)s đã có trong yêu cầu thu gom %(n)s.") % {
+                "t": item.tracking_number, "n": item.pickup_request.number})
+    moment = now()
+    post = Facility.objects.active().filter(province_id=agency.province_id, admin_unit_id=address.admin_unit_id,
+                                            kind=FacilityKind.POST_OFFICE).order_by("postcode").first() or \
+        Facility.objects.active().filter(province_id=agency.province_id, kind=FacilityKind.PROVINCIAL_POST).first()
+    pickup = PickupRequest.objects.create(
+        number=f"TG{moment:%y}-{next_number('pickup' + moment.strftime('%y')):06d}", agency=agency, address=address,
+        requested_by=actor, requested_at=moment, wanted_by=wanted_by, note=(note or "").strip()[:500], facility=post,
+    )
+    Item.objects.filter(pk__in=[i.pk for i in items]).update(pickup_request=pickup)
+    audit_record(action=A.PICKUP_REQUESTED.code, actor=actor, obj=pickup, data={"number": pickup.number, "items": numbers})
+    return pickup
+
+
+@transaction.atomic
+def pickup_confirm(*, actor: User, pickup: PickupRequest, postman: User) -> PickupRequest:
+    """The counter clerk confirms a pickup and assigns a cleared postman. Audit: pickup.confirmed."""
+    pickup = restrict(PickupRequest.objects.select_for_update(), actor).filter(pk=pickup.pk).first()
+    if pickup is None:
+        raise NotFound(_("Không tìm thấy yêu cầu thu gom."))
+    if not has_perm(actor, "items.pickup.confirm"):
+        raise PermissionDenied(_("Bạn không có quyền xác nhận yêu cầu thu gom."))
+    if pickup.status != PickupStatus.REQUESTED:
+        from kt1.core.errors import Conflict
+
+        raise Conflict(_("Yêu cầu %(n)s đang ở trạng thái “%(s)s”.") % {"n": pickup.number, "s": pickup.get_status_display()})
+    if postman is None or not RoleAssignment.objects.current().filter(user=postman, role=Role.POSTMAN,
+                                                                     user__is_active=True).exists():
+        raise ValidationFailed(_("Chọn một bưu tá đang làm việc."), detail={"postman": _("Không hợp lệ.")})
+    highest = max((Secrecy.rank(i.secrecy) for i in pickup.items.all()), default=0)
+    level = [Secrecy.NONE, Secrecy.C, Secrecy.B, Secrecy.A][highest]
+    clearance = handling_clearance(postman, level)
+    if not clearance:
+        raise ValidationFailed(clearance.reason, code="taker_not_cleared", detail={"postman": clearance.reason})
+    pickup.status = PickupStatus.CONFIRMED
+    pickup.confirmed_by = actor
+    pickup.confirmed_at = now()
+    pickup.postman = postman
+    pickup.save(update_fields=["status", "confirmed_by", "confirmed_at", "postman"])
+    audit_record(action=A.PICKUP_CONFIRMED.code, actor=actor, obj=pickup, data={"postman": postman.pk})
+    return pickup
+
+
+@transaction.atomic
+def pickup_cancel(*, actor: User, pickup: PickupRequest, reason: str) -> PickupRequest:
+    """The agency or the post cancels a pickup not yet collected. Audit: pickup.cancelled."""
+    pickup = restrict(PickupRequest.objects.select_for_update(), actor).filter(pk=pickup.pk).first()
+    if pickup is None:
+        raise NotFound(_("Không tìm thấy yêu cầu thu gom."))
+    if not (has_perm(actor, "items.pickup.request") or has_perm(actor, "items.pickup.confirm")):
+        raise PermissionDenied(_("Bạn không có quyền hủy yêu cầu thu gom."))
+    if pickup.status not in (PickupStatus.REQUESTED, PickupStatus.CONFIRMED):
+        from kt1.core.errors import Conflict
+
+        raise Conflict(_("Yêu cầu %(n)s không còn hủy được.") % {"n": pickup.number})
+    if not (reason or "").strip():
+        raise ValidationFailed(_("Ghi lý do hủy."), detail={"reason": _("Bắt buộc.")})
+    pickup.status = PickupStatus.CANCELLED
+    pickup.note = (f"{pickup.note} | " if pickup.note else "") + _("Hủy: %(r)s") % {"r": reason.strip()}
+    pickup.save(update_fields=["status", "note"])
+    Item.objects.filter(pickup_request=pickup, status=ItemStatus.REGISTERED).update(pickup_request=None)
+    audit_record(action=A.PICKUP_CANCELLED.code, actor=actor, obj=pickup, data={"reason": reason.strip()})
+    return pickup
+
+
+# --- reference data of items -------------------------------------------------------------------
+
+
+@transaction.atomic
+def failure_reason_create(*, actor: User, code: str, label: str, default_next_action: str = NextAction.RETRY,
+                          valid_from: dt.date | None = None) -> DeliveryFailureReason:
+    """Add a delivery-failure reason to the configurable list. Audit: failure_reason.created."""
+    if not has_perm(actor, "items.configure"):
+        raise PermissionDenied(_("Bạn không có quyền cấu hình danh mục."))
+    code = (code or "").strip().upper()
+    label = (label or "").strip()
+    if not code or not label:
+        raise ValidationFailed(_("Nhập mã và nội dung lý do."))
+    if DeliveryFailureReason.objects.filter(code=code).exists():
+        raise ValidationFailed(_("Mã lý do “%(c)s” đã tồn tại.") % {"c": code}, detail={"code": _("Đã tồn tại.")})
+    if default_next_action not in NextAction.values:
+        raise ValidationFailed(_("Hướng xử lý không hợp lệ."))
+    reason = DeliveryFailureReason.objects.create(code=code, label=label, default_next_action=default_next_action,
+                                                  valid_from=valid_from or local_today())
+    audit_record(action=A.FAILURE_REASON_CREATED.code, actor=actor, obj=reason, data={"code": code})
+    return reason
+
+
+@transaction.atomic
+def kind_rule_set(*, actor: User, kind: str, max_weight_g: int, legal_basis: str = "",
+                  valid_from: dt.date | None = None) -> KindRule:
+    """Set a new version of an item kind's weight limit from a date (the previous version ends
+    that day). Audit: kind_rule.set."""
+    if not has_perm(actor, "items.configure"):
+        raise PermissionDenied(_("Bạn không có quyền cấu hình danh mục."))
+    if kind not in ItemKind.values:
+        raise ValidationFailed(_("Loại bưu gửi không hợp lệ."))
+    if not isinstance(max_weight_g, int) or max_weight_g <= 0:
+        raise ValidationFailed(_("Khối lượng tối đa phải là số gam dương."))
+    start = valid_from or local_today()
+    for old in KindRule.objects.select_for_update().filter(kind=kind).filter(Q(valid_until__isnull=True) |
+                                                                              Q(valid_until__gt=start)):
+        if old.valid_from >= start:
+            raise ValidationFailed(_("Đã có phiên bản bắt đầu từ %(d)s.") % {"d": old.valid_from})
+        old.valid_until = start
+        old.save(update_fields=["valid_until"])
+    rule = KindRule.objects.create(kind=kind, max_weight_g=max_weight_g, legal_basis=(legal_basis or "").strip(),
+                                   valid_from=start)
+    audit_record(action=A.KIND_RULE_SET.code, actor=actor, obj=rule,
+                 data={"kind": kind, "max_weight_g": max_weight_g, "valid_from": start.isoformat()})
+    return rule
