@@ -1,0 +1,125 @@
+"""Reads of items and custody, from the viewer's restricted querysets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q, QuerySet
+
+from kt1.core.clock import LOCAL_TZ
+from kt1.core.errors import NotFound
+from kt1.core.permissions import restrict, scope_of
+
+from . import s10
+from .choices import HandoverStatus, ItemStatus, PickupStatus
+from .models import CustodyEvent, HandoverList, Item, PickupRequest
+
+_ITEM_RELATED = ("sender_agency", "recipient_agency", "recipient_address__admin_unit", "holder", "facility",
+                 "issuing_facility")
+
+
+def item_get(*, viewer, tracking_number: str) -> Item:
+    """Look an item up by identifier. A malformed identifier or wrong check digit raises
+    ValidationFailed naming the problem; an unknown or out-of-scope one raises NotFound."""
+    number = str(s10.parse(tracking_number))
+    item = restrict(Item.objects.select_related(*_ITEM_RELATED), viewer).filter(tracking_number=number).first()
+    if item is None:
+        raise NotFound(f"Không tìm thấy bưu gửi {number}.", code="item_not_found")
+    return item
+
+
+def item_events(*, viewer, item: Item) -> QuerySet:
+    return (restrict(CustodyEvent.objects.filter(item=item), viewer)
+            .select_related("actor", "giver", "taker", "facility", "reason", "handover").order_by("seq"))
+
+
+def item_list(
+    *,
+    viewer,
+    direction: str = "",  # "outgoing" | "incoming" | "" — relative to the viewer's agencies
+    agency_id: int | None = None,
+    q: str = "",
+    status: str = "",
+    secrecy: str = "",
+    urgency: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    held_by_me: bool = False,
+) -> QuerySet:
+    qs = restrict(Item.objects.select_related(*_ITEM_RELATED), viewer)
+    agencies = [agency_id] if agency_id else sorted(scope_of(viewer).agency_ids)
+    if direction == "outgoing":
+        qs = qs.filter(sender_agency_id__in=agencies)
+    elif direction == "incoming":
+        qs = qs.filter(recipient_agency_id__in=agencies).exclude(status=ItemStatus.CANCELLED)
+    elif agency_id:
+        qs = qs.filter(Q(sender_agency_id=agency_id) | Q(recipient_agency_id=agency_id))
+    if q:
+        number = s10.normalise(q)
+        qs = qs.filter(Q(tracking_number__icontains=number) | Q(named_recipient__icontains=q)
+                       | Q(sender_agency__short_name__icontains=q) | Q(recipient_agency__short_name__icontains=q)
+                       | Q(sender_agency__name__icontains=q) | Q(recipient_agency__name__icontains=q))
+    if status:
+        qs = qs.filter(status=status)
+    if secrecy:
+        qs = qs.filter(secrecy=secrecy)
+    if urgency:
+        qs = qs.filter(urgency=urgency)
+    if date_from:
+        qs = qs.filter(registered_at__gte=dt.datetime.combine(date_from, dt.time.min, tzinfo=LOCAL_TZ))
+    if date_to:
+        qs = qs.filter(registered_at__lt=dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=LOCAL_TZ))
+    if held_by_me:
+        qs = qs.filter(holder=viewer)
+    return qs.order_by("-registered_at", "-pk")
+
+
+def status_counts(queryset: QuerySet) -> dict[str, int]:
+    rows = queryset.order_by().values("status").annotate(n=Count("pk"))
+    counts = {row["status"]: row["n"] for row in rows}
+    return {value: counts.get(value, 0) for value in ItemStatus.values}
+
+
+def handovers_waiting_for(*, viewer) -> QuerySet:
+    """Open handover lists this person has to sign as taker (their inbox)."""
+    return (restrict(HandoverList.objects.filter(status=HandoverStatus.OPEN, taker=viewer), viewer)
+            .select_related("giver", "taker", "agency").annotate(n_lines=Count("lines")).order_by("created_at"))
+
+
+def handover_list(*, viewer, status: str = "", kind: str = "", q: str = "") -> QuerySet:
+    qs = restrict(HandoverList.objects.select_related("giver", "taker", "agency", "facility"), viewer)
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(lines__item__tracking_number__icontains=s10.normalise(q))).distinct()
+    return qs.annotate(n_lines=Count("lines")).order_by("-created_at")
+
+
+def handover_get(*, viewer, pk: int) -> HandoverList:
+    handover = restrict(HandoverList.objects.select_related("giver", "taker", "agency", "facility", "created_by"),
+                        viewer).filter(pk=pk).first()
+    if handover is None:
+        raise NotFound("Không tìm thấy phiếu giao nhận.")
+    return handover
+
+
+def pickup_list(*, viewer, status: str = "") -> QuerySet:
+    qs = restrict(PickupRequest.objects.select_related("agency", "address__admin_unit", "postman", "requested_by",
+                                                       "facility"), viewer)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.annotate(n_items=Count("items")).order_by("-requested_at")
+
+
+def pickup_get(*, viewer, pk: int) -> PickupRequest:
+    pickup = restrict(PickupRequest.objects.select_related("agency", "address__admin_unit", "postman"), viewer).filter(
+        pk=pk).first()
+    if pickup is None:
+        raise NotFound("Không tìm thấy yêu cầu thu gom.")
+    return pickup
+
+
+def pickups_open(*, viewer) -> QuerySet:
+    return pickup_list(viewer=viewer).filter(status__in=[PickupStatus.REQUESTED, PickupStatus.CONFIRMED])
