@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from kt1.core.clock import LOCAL_TZ
 from kt1.core.errors import NotFound
@@ -24,7 +25,7 @@ def item_get(*, viewer, tracking_number: str) -> Item:
     number = str(s10.parse(tracking_number))
     item = restrict(Item.objects.select_related(*_ITEM_RELATED), viewer).filter(tracking_number=number).first()
     if item is None:
-        raise NotFound(f"Không tìm thấy bưu gửi {number}.", code="item_not_found")
+        raise NotFound(_("Không tìm thấy bưu gửi %(t)s.") % {"t": number}, code="item_not_found")
     return item
 
 
@@ -101,7 +102,7 @@ def handover_get(*, viewer, pk: int) -> HandoverList:
     handover = restrict(HandoverList.objects.select_related("giver", "taker", "agency", "facility", "created_by"),
                         viewer).filter(pk=pk).first()
     if handover is None:
-        raise NotFound("Không tìm thấy phiếu giao nhận.")
+        raise NotFound(_("Không tìm thấy phiếu giao nhận."))
     return handover
 
 
@@ -117,7 +118,7 @@ def pickup_get(*, viewer, pk: int) -> PickupRequest:
     pickup = restrict(PickupRequest.objects.select_related("agency", "address__admin_unit", "postman"), viewer).filter(
         pk=pk).first()
     if pickup is None:
-        raise NotFound("Không tìm thấy yêu cầu thu gom.")
+        raise NotFound(_("Không tìm thấy yêu cầu thu gom."))
     return pickup
 
 
