@@ -5,6 +5,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("kt1.accounts.urls")),
     path("directory/", include("kt1.directory.urls")),
+    path("items/", include("kt1.items.urls")),
     path("audit/", include("kt1.audit.urls")),
     path("api/v1/", include("kt1.api.urls")),
     path("", include("kt1.core.urls")),
