@@ -51,7 +51,46 @@ SPECS: dict[str, Spec] = {
     "api:facility_list": Spec(EVERYONE, api=True),
     "api:facility_detail": Spec(EVERYONE, kwargs=lambda w: {"pk": w.post_office.pk}, api=True),
     "api:admin_unit_list": Spec(EVERYONE, api=True),
+    **{  # directory pages: everyone reads within the province; only administrators change it, and
+        # the others, who can see the object, get 403 (see tests/directory for the permitted actions).
+        "directory:agency_list": Spec(EVERYONE),
+        "directory:agency_detail": Spec(EVERYONE, kwargs=lambda w: {"pk": w.agency.pk}),
+        "directory:agency_create": Spec(frozenset({"admin"}), denied=403),
+        "directory:agency_edit": Spec(frozenset({"admin"}), kwargs=lambda w: {"pk": w.agency.pk}, denied=403),
+        "directory:agency_retire": Spec(frozenset({"admin"}), kwargs=lambda w: {"pk": w.agency.pk}, method="POST",
+                                        denied=403),
+        "directory:agency_address_add": Spec(frozenset({"admin"}), kwargs=lambda w: {"pk": w.agency.pk}, denied=403),
+        "directory:agency_address_retire": Spec(
+            frozenset({"admin"}), kwargs=lambda w: {"pk": w.agency.pk, "address_pk": w.agency.addresses.first().pk},
+            method="POST", denied=403),
+        "directory:agency_contact_add": Spec(frozenset({"admin"}), kwargs=lambda w: {"pk": w.agency.pk}, denied=403),
+        "directory:agency_contact_retire": Spec(
+            frozenset({"admin"}), kwargs=lambda w: {"pk": w.agency.pk, "contact_pk": _directory_contact(w).pk},
+            method="POST", denied=403),
+        "directory:facility_list": Spec(EVERYONE),
+        "directory:facility_detail": Spec(EVERYONE, kwargs=lambda w: {"pk": w.post_office.pk}),
+        "directory:facility_create": Spec(frozenset({"admin"}), denied=403),
+        "directory:facility_edit": Spec(frozenset({"admin"}), kwargs=lambda w: {"pk": w.post_office.pk}, denied=403),
+        "directory:facility_retire": Spec(frozenset({"admin"}), kwargs=lambda w: {"pk": w.post_office.pk},
+                                          method="POST", denied=403),
+        "directory:unit_list": Spec(EVERYONE),
+        "directory:unit_detail": Spec(EVERYONE, kwargs=lambda w: {"pk": w.commune.pk}),
+        "directory:unit_create": Spec(frozenset({"admin"}), denied=403),
+        "directory:unit_edit": Spec(frozenset({"admin"}), kwargs=lambda w: {"pk": w.commune.pk}, denied=403),
+        "directory:unit_retire": Spec(frozenset({"admin"}), kwargs=lambda w: {"pk": w.commune.pk}, method="POST",
+                                      denied=403),
+    },
 }
+
+
+def _directory_contact(w):
+    """A contact of the world's agency (the world has none), added once through the service."""
+    from kt1.directory.models import AgencyContact
+    from kt1.directory.services import agency_contact_add
+    from tests.factories import root_admin
+
+    return AgencyContact.objects.filter(agency=w.agency).first() or agency_contact_add(
+        actor=root_admin(), agency=w.agency, full_name="Liên hệ thử")
 
 
 def all_url_names() -> set[str]:

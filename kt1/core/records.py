@@ -43,6 +43,13 @@ def require_active_reference(obj: Model | None, field: str, label: str, day: dt.
     """An unknown or retired reference is refused by name."""
     if obj is None:
         raise ValidationFailed(_("%(label)s: bắt buộc.") % {"label": label}, detail={field: _("Bắt buộc.")})
+    # Judge the record as stored, not the caller's copy: a stale instance (loaded before someone
+    # retired it) must not slip a retired reference into new work.
+    stored = type(obj)._default_manager.filter(pk=obj.pk).values("valid_from", "valid_until").first() if obj.pk else None
+    if stored is None:
+        message = _("%(label)s “%(name)s” không tồn tại.") % {"label": label, "name": obj}
+        raise ValidationFailed(message, detail={field: message})
+    obj.valid_from, obj.valid_until = stored["valid_from"], stored["valid_until"]
     if not obj.is_valid_on(day or local_today()):
         message = _("%(label)s “%(name)s” đã ngừng hiệu lực, không chọn được.") % {"label": label, "name": obj}
         raise ValidationFailed(message, detail={field: message})
