@@ -35,4 +35,8 @@ CONN_MAX_AGE = _int("KT1_CONN_MAX_AGE", 600)
 SECURE_HSTS_SECONDS = _int("KT1_HSTS_SECONDS", 31536000)
 # Field encryption keys for agency-private data: comma-separated Fernet keys, newest first.
 FIELD_KEYS = [k for k in os.environ.get("KT1_FIELD_KEYS", "").split(",") if k]
+# Ed25519 seed (base64, 32 bytes) that signs audit checkpoints; older public keys stay trusted.
+AUDIT_SIGNING_KEY = os.environ.get("KT1_AUDIT_SIGNING_KEY", "")
+AUDIT_TRUSTED_KEYS = [k for k in os.environ.get("KT1_AUDIT_TRUSTED_KEYS", "").split(",") if k]
+AUDIT_CHECKPOINT_EVERY = _int("KT1_AUDIT_CHECKPOINT_EVERY", 1000)
 STATIC_ROOT = Path(os.environ.get("KT1_STATIC_ROOT", VAR_DIR / "static"))

@@ -23,6 +23,7 @@ def test_check_deploy_has_no_warnings(tmp_path):
         KT1_SECRET_KEY="q7#R2v!xL9@pZ4s&Wm8^kT1nB6yH3cJ0eF5gA-uD_oI+rE=wS%tY*hN(lM)jK",
         KT1_ALLOWED_HOSTS="kt1.tuyenquang.gov.vn",
         KT1_FIELD_KEYS="_Qd3HoS2W8MdgI7E2l_Bo5RJgVCn5yBrcfVsFo8G-Mw=",
+        KT1_AUDIT_SIGNING_KEY="nS0Xq4mW8r2fUjQyJ3b7Zk1LhV9cTpA6eD5gYxR0sHI=",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -12,6 +12,8 @@ if not env.ALLOWED_HOSTS:
     raise ImproperlyConfigured("KT1_ALLOWED_HOSTS must list the host names this server answers to.")
 if not env.FIELD_KEYS:
     raise ImproperlyConfigured("KT1_FIELD_KEYS must hold at least one Fernet key for agency-private data.")
+if not env.AUDIT_SIGNING_KEY:
+    raise ImproperlyConfigured("KT1_AUDIT_SIGNING_KEY must hold the base64 Ed25519 seed that signs audit checkpoints.")
 DEBUG = False
 KT1_DEMO = False
 SECURE_SSL_REDIRECT = True

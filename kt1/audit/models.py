@@ -44,3 +44,23 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
+
+
+class AuditCheckpoint(models.Model):
+    """An Ed25519 signature over (chain, seq, hash) of one entry. Rewriting history after it would
+    need the private key: recomputing hashes alone no longer passes verification."""
+
+    chain = models.CharField(max_length=30, default="main")
+    seq = models.BigIntegerField()
+    entry_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    public_key = models.CharField(max_length=64)  # base64 raw Ed25519 public key, for offline checks
+    signature = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_checkpoint_unique")]
+
+    def __str__(self) -> str:
+        return f"checkpoint @{self.seq}"

@@ -33,3 +33,21 @@ def get(code: str) -> AuditAction:
 
 def all_actions() -> list[AuditAction]:
     return sorted(_ACTIONS.values(), key=lambda a: a.code)
+
+
+# --- verifiers --------------------------------------------------------------------------------
+# Apps whose records are sealed in the chain (custody events) register a function that checks
+# their rows still match what was chained; `audit_verify` runs them after the chain itself.
+# Each returns None when all is well, or (first_bad_seq, problem).
+
+_VERIFIERS: list = []
+
+
+def register_verifier(func):
+    if func not in _VERIFIERS:
+        _VERIFIERS.append(func)
+    return func
+
+
+def verifiers() -> list:
+    return list(_VERIFIERS)

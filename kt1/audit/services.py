@@ -12,8 +12,8 @@ from django.db import transaction
 from kt1.core.clock import now
 from kt1.core.context import current_origin
 
-from . import registry
-from .models import AuditEntry, AuditHead
+from . import registry, signing
+from .models import AuditCheckpoint, AuditEntry, AuditHead
 
 MAIN_CHAIN = "main"
 GENESIS_HASH = "0" * 64
@@ -74,7 +74,41 @@ def audit_record(*, action: str, actor=None, obj=None, data: dict[str, Any] | No
         head.last_seq = entry.seq
         head.last_hash = entry.entry_hash
         head.save(update_fields=["last_seq", "last_hash"])
+        if entry.seq % checkpoint_interval() == 0:
+            _sign_checkpoint(entry)
     return entry
+
+
+def checkpoint_interval() -> int:
+    from django.conf import settings
+
+    return max(1, int(getattr(settings, "KT1_AUDIT_CHECKPOINT_EVERY", 1000)))
+
+
+def checkpoint_message(chain: str, seq: int, entry_hash: str, created_at: str) -> bytes:
+    return canonical_json({"chain": chain, "seq": seq, "entry_hash": entry_hash, "created_at": created_at})
+
+
+def _sign_checkpoint(entry: AuditEntry) -> AuditCheckpoint:
+    created = now()
+    message = checkpoint_message(MAIN_CHAIN, entry.seq, entry.entry_hash, created.isoformat())
+    return AuditCheckpoint.objects.create(
+        chain=MAIN_CHAIN, seq=entry.seq, entry_hash=entry.entry_hash, created_at=created, key_id=signing.key_id(),
+        public_key=signing.public_key_b64(), signature=signing.sign(message),
+    )
+
+
+def audit_checkpoint() -> AuditCheckpoint | None:
+    """Sign the current head now (run periodically, e.g. hourly, by `kt1 audit_checkpoint`; one is
+    also signed automatically every KT1_AUDIT_CHECKPOINT_EVERY entries)."""
+    with transaction.atomic():
+        head = AuditHead.objects.select_for_update().filter(chain=MAIN_CHAIN).first()
+        if head is None or head.last_seq == 0:
+            return None
+        existing = AuditCheckpoint.objects.filter(chain=MAIN_CHAIN, seq=head.last_seq).first()
+        if existing:
+            return existing
+        return _sign_checkpoint(AuditEntry.objects.get(seq=head.last_seq))
 
 
 @dataclass
@@ -104,4 +138,35 @@ def audit_verify(*, batch_size: int = 5000) -> VerificationResult:
     head = AuditHead.objects.filter(chain=MAIN_CHAIN).first()
     if head and (head.last_seq != checked or head.last_hash != expected_prev):
         return VerificationResult(False, checked, checked + 1, "chain is shorter than its head records (truncated)")
+    bad = _verify_checkpoints(checked)
+    if bad:
+        return VerificationResult(False, checked, bad[0], bad[1])
+    for verifier in registry.verifiers():
+        bad = verifier()
+        if bad:
+            return VerificationResult(False, checked, bad[0], bad[1])
     return VerificationResult(True, checked)
+
+
+def trusted_public_keys() -> set[str]:
+    """Keys whose signatures count: the current key plus retired ones listed in settings."""
+    from django.conf import settings
+
+    return {signing.public_key_b64(), *getattr(settings, "KT1_AUDIT_TRUSTED_KEYS", [])}
+
+
+def _verify_checkpoints(length: int) -> tuple[int, str] | None:
+    trusted = trusted_public_keys()
+    hashes = {}
+    checkpoints = list(AuditCheckpoint.objects.filter(chain=MAIN_CHAIN).order_by("seq"))
+    if checkpoints:
+        hashes = dict(AuditEntry.objects.filter(seq__in=[c.seq for c in checkpoints]).values_list("seq", "entry_hash"))
+    for cp in checkpoints:
+        message = checkpoint_message(cp.chain, cp.seq, cp.entry_hash, cp.created_at.isoformat())
+        if cp.public_key not in trusted or not signing.verify(cp.public_key, message, cp.signature):
+            return cp.seq, f"checkpoint at {cp.seq} has an invalid signature"
+        if cp.seq > length:
+            return length + 1, f"checkpoint at {cp.seq} is beyond the end of the chain (truncated)"
+        if hashes.get(cp.seq) != cp.entry_hash:
+            return cp.seq, f"entry {cp.seq} no longer matches its signed checkpoint (history rewritten)"
+    return None

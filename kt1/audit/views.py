@@ -40,8 +40,9 @@ def entry_message(code: str, data: dict) -> str:
 
 
 def _page(request, verification=None, status: int = 200):
-    filters = EntryFilterForm(request.GET or None)
-    f = filters.cleaned_data if filters.is_valid() else {}
+    filters = EntryFilterForm(request.GET)
+    filters.is_valid()
+    f = filters.cleaned_data  # the valid filters apply; an invalid one shows its error and is ignored
     entries = selectors.entry_list(
         viewer=request.user, action=f.get("action") or "", q=(f.get("q") or "").strip(), date_from=f.get("date_from"),
         date_to=f.get("date_to"), security_only=bool(f.get("security")),
