@@ -17,3 +17,4 @@ SERIAL_RANGE_CREATED = register("serial_range.created", "Tạo dải số hiệu
 FAILURE_REASON_CREATED = register("failure_reason.created", "Tạo lý do phát không thành công")
 FAILURE_REASON_RETIRED = register("failure_reason.retired", "Ngừng lý do phát không thành công")
 KIND_RULE_SET = register("kind_rule.set", "Đặt giới hạn khối lượng loại bưu gửi")
+PRIVATE_REKEYED = register("item.private_rekeyed", "Mã hóa lại thông tin riêng bằng khóa mới", security=True)

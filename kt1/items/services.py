@@ -848,3 +848,25 @@ def kind_rule_set(*, actor: User, kind: str, max_weight_g: int, legal_basis: str
     audit_record(action=A.KIND_RULE_SET.code, actor=actor, obj=rule,
                  data={"kind": kind, "max_weight_g": max_weight_g, "valid_from": start.isoformat()})
     return rule
+
+
+def private_data_rekey(*, batch_size: int = 500) -> int:
+    """Re-encrypt every item's private data with the newest KT1_FIELD_KEYS key (operators run
+    `kt1 rotate_field_keys` after putting a new key first). Batches commit separately so a long
+    run can be resumed; each batch is audited. Returns how many items were re-encrypted."""
+    from kt1.core.fieldcrypto import rotate
+
+    done = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(Item.objects.select_for_update().filter(pk__gt=last_pk).exclude(private_data="")
+                         .order_by("pk")[:batch_size])
+            if not batch:
+                return done
+            for item in batch:
+                Item.objects.filter(pk=item.pk).update(private_data=rotate(item.private_data))
+            last_pk = batch[-1].pk
+            done += len(batch)
+            audit_record(action=A.PRIVATE_REKEYED.code, actor=None, actor_username="system",
+                         data={"items": len(batch), "up_to_item": last_pk})
