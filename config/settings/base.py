@@ -135,6 +135,7 @@ TIME_ZONE = "Asia/Ho_Chi_Minh"  # shown to people; stored values are aware UTC
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "kt1" / "static"]
 STATIC_ROOT = env.STATIC_ROOT
 
 X_FRAME_OPTIONS = "DENY"

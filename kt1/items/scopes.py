@@ -8,7 +8,7 @@ rule in kt1.items.private).
 * administrators, oversight, police, finance: items sent from or to an agency of their province.
 """
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from kt1.accounts.choices import POSTAL_ROLES
 from kt1.core.permissions import EVERYTHING, NOTHING, Scope, any_of, scope_rule
@@ -38,8 +38,10 @@ def item_condition(scope: Scope, prefix: str = "") -> Q:
         conditions.append(Q(**{f"{p}status": "registered", f"{p}sender_agency__province_id__in": postal_provinces}))
         conditions.append(Q(**{f"{p}facility__province_id__in": postal_provinces}))
     if facility_ids:
-        touched = CustodyEvent.objects.filter(facility_id__in=facility_ids).values("item_id")
-        conditions.append(Q(**{f"{p}facility_id__in": facility_ids}) | Q(**{f"{p}pk__in": touched}))
+        # A correlated EXISTS, not IN (subquery): inside an OR, PostgreSQL would otherwise build the
+        # whole set of items ever touched by these facilities (millions) before filtering.
+        touched = CustodyEvent.objects.filter(item_id=OuterRef(f"{p}pk" if p else "pk"), facility_id__in=facility_ids)
+        conditions.append(Q(**{f"{p}facility_id__in": facility_ids}) | Q(Exists(touched)))
     if scope.user_id and (facility_ids or any(g.role == "agency_clerk" for g in scope.grants)):
         conditions.append(Q(**{f"{p}holder_id": scope.user_id}))
     return any_of(conditions)
