@@ -3,11 +3,16 @@
 
     scripts/pg_cluster.py check            # say which server binaries would be used; exit 1 if none
     scripts/pg_cluster.py run -- CMD ...   # start a cluster, run CMD with DATABASE_URL set, tear down
+    scripts/pg_cluster.py run --durable --set shared_buffers=1GB -- CMD ...   # benchmarks (bench/)
 
 The cluster lives in a fresh temp dir, listens on 127.0.0.1 on a free port (and on a unix socket
 inside that dir only), trusts local connections and runs with fsync, synchronous_commit and
 full_page_writes off: it is for tests and nothing else, and it is stopped and deleted when CMD ends,
 whether CMD passed, failed or was interrupted. No system cluster is ever touched.
+
+`--durable` turns fsync, synchronous_commit and full_page_writes back on (PostgreSQL's defaults),
+so a benchmark's write figures include the cost of durable commits; `--set NAME=VALUE` (repeatable)
+adds any other server setting. Neither changes what the test suite gets.
 
 initdb refuses to run as root, so as root (as in CI) the server runs as the `postgres` system user
 in a temp dir that user owns.
@@ -79,9 +84,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+DURABLE_SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+
+
 class Cluster:
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, settings: dict[str, str] | None = None) -> None:
         self.bindir = bindir
+        self.settings = {**TEST_SERVER_SETTINGS, **(settings or {})}
         self.as_root = os.geteuid() == 0
         self.root = Path(tempfile.mkdtemp(prefix="kt1-pg-", dir=os.environ.get("KT1_PG_TMPDIR")))
         self.data = self.root / "data"
@@ -141,7 +150,7 @@ class Cluster:
             conf.write("\n# kt1 throwaway test cluster (scripts/pg_cluster.py)\n")
             conf.write(f"port = {self.port}\n")
             conf.write(f"unix_socket_directories = '{self.root}'\n")
-            for key, value in TEST_SERVER_SETTINGS.items():
+            for key, value in self.settings.items():
                 conf.write(f"{key} = {value}\n")
         self._check(
             self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start"),
@@ -188,7 +197,7 @@ def cmd_check() -> int:
     return 0
 
 
-def cmd_run(command: list[str]) -> int:
+def cmd_run(command: list[str], settings: dict[str, str] | None = None) -> int:
     if not command:
         raise SystemExit("usage: pg_cluster.py run -- COMMAND [ARGS...]")
     bindir = find_bindir()
@@ -197,7 +206,7 @@ def cmd_run(command: list[str]) -> int:
         return 2
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
     signal.signal(signal.SIGHUP, _raise_on_sigterm)
-    cluster = Cluster(bindir)
+    cluster = Cluster(bindir, settings)
     try:
         cluster.start()
         env = {**os.environ, "DATABASE_URL": cluster.url, "KT1_PG_CLUSTER_DIR": str(cluster.root)}
@@ -221,12 +230,22 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="action", required=True)
     sub.add_parser("check", help="print the server bindir, exit 1 if there is none")
     run = sub.add_parser("run", help="run COMMAND against a throwaway cluster")
+    run.add_argument("--durable", action="store_true",
+                     help="fsync, synchronous_commit and full_page_writes on (benchmarks)")
+    run.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                     help="one more server setting (repeatable)")
     run.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
     args = parser.parse_args(argv)
     if args.action == "check":
         return cmd_check()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    return cmd_run(command)
+    settings = dict(DURABLE_SETTINGS) if args.durable else {}
+    for item in args.settings:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            parser.error(f"--set expects NAME=VALUE, got {item!r}")
+        settings[name.strip()] = value.strip()
+    return cmd_run(command, settings)
 
 
 if __name__ == "__main__":
