@@ -298,3 +298,11 @@ def test_service_refuses_an_unsaved_reference_by_name(world):
         services.agency_create(actor=world["A"].people["admin"], name="X", short_name="X", agency_type=AgencyType.STATE,
                                level=AgencyLevel.PROVINCE, admin_unit=ghost)
     assert "Xã không có thật" in str(exc.value.message)
+
+
+def test_messages_follow_the_chosen_language(world, signed_in):
+    client = signed_in(world["A"].people["admin"])
+    client.cookies["django_language"] = "en"
+    response = client.post(NEW, {})
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == ["This field is required."]
