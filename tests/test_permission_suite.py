@@ -80,6 +80,14 @@ SPECS: dict[str, Spec] = {
         "directory:unit_retire": Spec(frozenset({"admin"}), kwargs=lambda w: {"pk": w.commune.pk}, method="POST",
                                       denied=403),
     },
+    **{  # printable documents (PDF): the label for postal staff and the sending clerk only (the others
+        # who can see the item get 404); lists and receipts for the parties, supervisors and the province.
+        "items:label": Spec(POSTAL | {"agency_clerk"}, kwargs=lambda w: {"tracking_number": _doc_item(w).tracking_number}),
+        "items:handover_pdf": Spec(frozenset({"admin", "agency_clerk", "postman", "supervisor", "oversight", "police"}),
+                                   kwargs=lambda w: {"pk": _doc_delivery(w).pk}),
+        "items:receipt_pdf": Spec(frozenset({"admin", "agency_clerk", "postman", "supervisor", "oversight", "police"}),
+                                  kwargs=lambda w: {"pk": _doc_delivery(w).pk}),
+    },
 }
 
 
@@ -91,6 +99,43 @@ def _directory_contact(w):
 
     return AgencyContact.objects.filter(agency=w.agency).first() or agency_contact_add(
         actor=root_admin(), agency=w.agency, full_name="Liên hệ thử")
+
+
+def _doc_item(w):
+    """A registered item from the world's agency (built once through the services)."""
+    from kt1.items.models import Item
+    from tests import factories as f
+
+    return Item.objects.filter(sender_agency=w.agency, status="registered").first() or f.item(
+        w.people["agency_clerk"], w.other_agency)
+
+
+def _doc_delivery(w):
+    """A signed delivery list: an item from the world's other agency delivered to the world's agency clerk."""
+    import uuid
+
+    from kt1.items import services as svc
+    from kt1.items.models import HandoverList
+    from tests import factories as f
+
+    existing = HandoverList.objects.filter(kind="delivery", status="completed", agency=w.agency).first()
+    if existing:
+        return existing
+    p = w.people
+    sender = f.person("agency_clerk", agency=w.other_agency)
+    for user in (sender, p["agency_clerk"], p["counter_clerk"], p["postman"]):
+        f.cleared(user, police=p["police"])
+    item = f.item(sender, w.agency)
+    sig = "data:image/png;base64,iVBORw0KGgo="
+    counter = svc.handover_create(actor=p["counter_clerk"], kind="counter", tracking_numbers=[item.tracking_number],
+                                  giver=sender, taker=p["counter_clerk"], giver_signature=sig, giver_signed_name="Văn thư")
+    svc.handover_complete(actor=p["counter_clerk"], handover=counter)
+    for code in ("KHOV", "EDG"):
+        svc.custody_record(actor=p["postman"], request=svc.CustodyRequest(
+            event_uuid=uuid.uuid4(), tracking_number=item.tracking_number, code=code))
+    delivery = svc.handover_create(actor=p["postman"], kind="delivery", tracking_numbers=[item.tracking_number],
+                                   giver=p["postman"], taker=p["agency_clerk"])
+    return svc.handover_complete(actor=p["postman"], handover=delivery, taker_signature=sig, taker_signed_name="Văn thư")
 
 
 def all_url_names() -> set[str]:
