@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import barcode
 import segno
 from barcode.writer import SVGWriter
-from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
@@ -57,8 +56,17 @@ def has_receipt(handover: HandoverList) -> bool:
 def url_fetcher():
     """A fetcher for inline data: resources only. A stored value can never make the renderer read a
     local file or reach the network."""
-    from weasyprint import URLFetcher
+    try:
+        from weasyprint import URLFetcher
+    except ImportError:  # WeasyPrint before the URLFetcher class (pyproject allows >=62): a function
+        from weasyprint import default_url_fetcher
 
+        def fetch(url, *args, **kwargs):
+            if not url.startswith("data:"):
+                raise ValueError(f"URI uses disallowed protocol: {url[:40]}")
+            return default_url_fetcher(url, *args, **kwargs)
+
+        return fetch
     return URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
 
 
@@ -195,7 +203,7 @@ def handover_context(handover: HandoverList) -> dict:
         "giver": giver,
         "taker": taker,
         "total_items": len(lines),
-        "total_weight_g": handover.lines.aggregate(w=Sum("weight_g"))["w"] or 0,
+        "total_weight_g": sum(ln.weight_g for ln in lines),
         "by_secrecy": [(letter, count) for letter, count in by_secrecy.items() if count],
         "not_intact": sum(1 for ln in lines if not ln.envelope_ok),
         "is_open": handover.status == HandoverStatus.OPEN,
