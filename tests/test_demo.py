@@ -4,6 +4,7 @@ determinism and the guards that keep it out of a real installation."""
 from __future__ import annotations
 
 import re
+import time
 from io import StringIO
 
 import pytest
@@ -222,8 +223,6 @@ def test_demo_totp_prints_codes_for_demo_accounts_only(demo):
     assert re.fullmatch(r"\d{6}", code)
     # The code printed is the one the account's authenticator expects (allowing for a step change).
     key = bytes.fromhex(demo_totp_key_hex("demo.clerk"))
-    import time
-
     now = time.time()
     assert code in {totp_token(key, now), totp_token(key, now - 30)}
     for name in ("nong.van.khanh", "root.admin", "admin"):
