@@ -88,7 +88,61 @@ SPECS: dict[str, Spec] = {
         "items:receipt_pdf": Spec(frozenset({"admin", "agency_clerk", "postman", "supervisor", "oversight", "police"}),
                                   kwargs=lambda w: {"pk": _doc_delivery(w).pk}),
     },
+    **{  # people pages: administrators manage the people of their province; the police and supervisors
+        # read them (403 on a manager's action); a page whose permission a person lacks is 404. A person
+        # sees their own vettings (403 on a decision); only the police decide. tests/accounts runs the actions.
+        "accounts:me": Spec(EVERYONE),
+        "accounts:user_list": Spec(frozenset({"admin", "police", "supervisor"})),
+        "accounts:user_detail": Spec(frozenset({"admin", "police", "supervisor"}), kwargs=lambda w: {"pk": w.people["postman"].pk}),
+        "accounts:user_create": Spec(frozenset({"admin"})),
+        **{name: Spec(frozenset({"admin"}), kwargs=lambda w: {"pk": w.people["postman"].pk}, method=method,
+                      denied_by_role={"police": 403, "supervisor": 403})
+           for name, method in [("accounts:user_edit", "GET"), ("accounts:user_set_password", "GET"),
+                                ("accounts:role_grant", "GET"), ("accounts:user_set_active", "POST"),
+                                ("accounts:user_reset_two_factor", "POST")]},
+        "accounts:role_end": Spec(frozenset({"admin"}), kwargs=lambda w: {"pk": _people_role(w).pk}, method="POST",
+                                  denied_by_role={"police": 403, "supervisor": 403}),
+        "accounts:training_add": Spec(frozenset({"admin", "supervisor"}), kwargs=lambda w: {"pk": w.people["postman"].pk}),
+        "accounts:vetting_request": Spec(frozenset({"admin", "supervisor"}), kwargs=lambda w: {"pk": w.people["postman"].pk}),
+        "accounts:vetting_list": Spec(EVERYONE),
+        "accounts:vetting_detail": Spec(frozenset({"admin", "police", "supervisor", "postman"}),
+                                        kwargs=lambda w: {"pk": _people_vetting(w).pk}),
+        "accounts:vetting_approve": Spec(frozenset({"police"}), kwargs=lambda w: {"pk": _people_vetting(w).pk},
+                                         denied_by_role={"admin": 403, "supervisor": 403, "postman": 403}),
+        "accounts:vetting_reject": Spec(frozenset({"police"}), kwargs=lambda w: {"pk": _people_vetting(w).pk},
+                                        denied_by_role={"admin": 403, "supervisor": 403, "postman": 403}),
+        "accounts:vetting_revoke": Spec(frozenset({"police"}), kwargs=lambda w: {"pk": _people_approved_vetting(w).pk},
+                                        denied_by_role={"admin": 403, "supervisor": 403, "driver": 403}),
+        "audit:entry_list": Spec(frozenset({"admin", "police", "supervisor"})),
+        "audit:verify": Spec(frozenset({"admin", "police", "supervisor"}), method="POST"),
+    },
 }
+
+
+def _people_role(w):
+    """The world's postman's current role assignment."""
+    from kt1.accounts.models import RoleAssignment
+
+    return RoleAssignment.objects.current().get(user=w.people["postman"])
+
+
+def _people_vetting(w):
+    """A pending vetting request for the world's postman (built once through the service)."""
+    from kt1.accounts.models import Vetting
+    from kt1.accounts.services import vetting_request
+
+    return Vetting.objects.filter(user=w.people["postman"], status="requested").first() or vetting_request(
+        actor=w.people["supervisor"], user=w.people["postman"], note="")
+
+
+def _people_approved_vetting(w):
+    """An approved vetting of the world's driver (built once through the services)."""
+    from kt1.accounts.models import Vetting
+    from tests import factories as f
+
+    if not Vetting.objects.filter(user=w.people["driver"], status="approved").exists():
+        f.cleared(w.people["driver"], police=w.people["police"])
+    return Vetting.objects.get(user=w.people["driver"], status="approved")
 
 
 def _directory_contact(w):

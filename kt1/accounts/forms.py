@@ -43,14 +43,13 @@ class RoleScopeMixin(forms.Form):
     """Role and its scope. All three scope selects are shown; which one applies depends on the role
     and the service refuses a mismatch."""
 
-    role = forms.ChoiceField(label=_("Vai trò"), choices=[("", "—")] + list(Role.choices))
+    role = forms.ChoiceField(label=_("Vai trò"), choices=[("", "—")] + list(Role.choices), help_text=SCOPE_HELP)
     agency = _AgencyChoice(label=_("Cơ quan"), queryset=Agency.objects.none(), required=False,
                            error_messages={"invalid_choice": _("Cơ quan không hợp lệ, ngoài phạm vi của bạn hoặc đã ngừng hiệu lực.")})
     facility = _FacilityChoice(label=_("Cơ sở bưu chính"), queryset=Facility.objects.none(), required=False,
                                error_messages={"invalid_choice": _("Cơ sở bưu chính không hợp lệ, ngoài phạm vi của bạn hoặc đã ngừng hiệu lực.")})
     province = forms.ModelChoiceField(label=_("Tỉnh"), queryset=AdministrativeUnit.objects.none(), required=False,
-                                      error_messages={"invalid_choice": _("Tỉnh không hợp lệ, ngoài phạm vi của bạn hoặc đã ngừng hiệu lực.")},
-                                      help_text=SCOPE_HELP)
+                                      error_messages={"invalid_choice": _("Tỉnh không hợp lệ, ngoài phạm vi của bạn hoặc đã ngừng hiệu lực.")})
 
     def setup_scope_fields(self, viewer) -> None:
         self.fields["agency"].queryset = restrict(Agency.objects.active().select_related("province"), viewer, "change").order_by(

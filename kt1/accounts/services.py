@@ -153,6 +153,11 @@ def user_reset_two_factor(*, actor: User, user: User) -> User:
 def _validate_role_target(*, actor: User, role: str, agency, facility, province) -> None:
     if role not in Role.values:
         raise ValidationFailed(_("Vai trò không hợp lệ."), detail={"role": _("Không hợp lệ.")})
+    # Judge the stored records, not the caller's copies: a stale instance must not slip a retired
+    # agency or facility through.
+    agency = type(agency).objects.filter(pk=agency.pk).first() if agency is not None else None
+    facility = type(facility).objects.filter(pk=facility.pk).first() if facility is not None else None
+    province = type(province).objects.filter(pk=province.pk).first() if province is not None else None
     kind = scope_kind_for(role)
     errors = {}
     if kind == ScopeKind.AGENCY:

@@ -30,6 +30,7 @@ MENU: list[NavItem] = [
     NavItem("accounts:user_list", _("Người dùng"), "accounts.user.view", "people"),
     NavItem("accounts:vetting_list", _("Thẩm tra chính trị"), "accounts.vetting.view", "people"),
     NavItem("audit:entry_list", _("Nhật ký an ninh"), "audit.view", "people"),
+    NavItem("accounts:me", _("Hồ sơ của tôi"), None, "people"),
     NavItem("items:my_items", _("Bưu gửi tôi đang giữ"), "items.custody", "items"),
     NavItem("items:counter_accept", _("Chấp nhận tại quầy"), "items.accept", "items"),
     NavItem("items:handover_list", _("Phiếu giao nhận"), "items.custody", "items"),

@@ -135,8 +135,7 @@ def test_service_refuses_retired_agency_in_vietnamese(world):
 
     a = world["A"]
     retired = f.agency(a.province)
-    directory.agency_retire(actor=f.root_admin(), agency=retired)
-    retired.refresh_from_db()
+    directory.agency_retire(actor=f.root_admin(), agency=retired)  # `retired` in hand is now a stale copy
     before = User.objects.count()
     with pytest.raises(ValidationFailed) as exc:
         services.user_create(actor=a.people["admin"], username="vt.cu", full_name="Văn thư", password=NEW_PASSWORD,

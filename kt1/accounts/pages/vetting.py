@@ -32,8 +32,9 @@ from .status import vetting_badge
 
 @login_required
 def vetting_list(request):
-    filters = VettingFilterForm(request.GET or None)
-    f = filters.cleaned_data if filters.is_valid() else {}
+    filters = VettingFilterForm(request.GET)
+    filters.is_valid()
+    f = filters.cleaned_data  # the valid filters apply; an invalid one shows its error and is ignored
     vettings = selectors.vetting_list(
         viewer=request.user, status=f.get("status") or "", q=(f.get("q") or "").strip(),
         expiring_within_days=f.get("expiring"),
