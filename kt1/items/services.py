@@ -447,7 +447,7 @@ def _apply(item: Item, req: CustodyRequest, *, actor: User, handover: HandoverLi
 
 def _lock_item(actor: User, tracking_number: str) -> Item:
     number = str(s10.parse(tracking_number))
-    item = restrict(Item.objects.select_for_update(), actor).filter(tracking_number=number).select_related(
+    item = restrict(Item.objects.select_for_update(of=("self",)), actor).filter(tracking_number=number).select_related(
         "holder", "sender_agency", "recipient_agency").first()
     if item is None:
         raise NotFound(_("Không tìm thấy bưu gửi %(t)s.") % {"t": number}, code="item_not_found")
@@ -573,7 +573,7 @@ def handover_create(*, actor: User, kind: str, tracking_numbers: list[str], give
         raise PermissionDenied(_("Chỉ người đang giữ bưu gửi mới lập phiếu giao."))
     if giver.pk == taker.pk:
         raise ValidationFailed(_("Bên giao và bên nhận phải là hai người khác nhau."))
-    items = list(restrict(Item.objects.select_for_update(), actor).filter(tracking_number__in=numbers)
+    items = list(restrict(Item.objects.select_for_update(of=("self",)), actor).filter(tracking_number__in=numbers)
                  .select_related("pickup_request", "sender_agency", "recipient_agency"))
     found = {i.tracking_number: i for i in items}
     missing = [n for n in numbers if n not in found]
@@ -642,7 +642,7 @@ def handover_complete(*, actor: User, handover: HandoverList, taker_signature: s
     For internal, pickup and counter lists the taker is the signed-in actor. For delivery and return
     lists the actor is the postman and the recipient clerk signs on the screen (name + drawing).
     Audit: handover.completed and one custody.recorded per line."""
-    handover = restrict(HandoverList.objects.select_for_update(), actor).filter(pk=handover.pk).first()
+    handover = restrict(HandoverList.objects.select_for_update(of=("self",)), actor).filter(pk=handover.pk).first()
     if handover is None:
         raise NotFound(_("Không tìm thấy phiếu giao nhận."))
     if handover.status != HandoverStatus.OPEN:
@@ -658,7 +658,7 @@ def handover_complete(*, actor: User, handover: HandoverList, taker_signature: s
         raise PermissionDenied(_("Chỉ người nhận có tên trên phiếu mới được ký nhận."))
     code = _HANDOVER_EVENT[handover.kind]
     lines = list(handover.lines.select_related("item").order_by("line_no"))
-    items = {i.pk: i for i in Item.objects.select_for_update().filter(pk__in=[line.item_id for line in lines])
+    items = {i.pk: i for i in Item.objects.select_for_update(of=("self",)).filter(pk__in=[line.item_id for line in lines])
              .select_related("holder", "sender_agency", "recipient_agency")}
     taker = handover.taker
     for line in lines:
@@ -693,7 +693,7 @@ def _closed(handover: HandoverList) -> ApplicationError:
 @transaction.atomic
 def handover_cancel(*, actor: User, handover: HandoverList, reason: str) -> HandoverList:
     """Either party withdraws an unsigned list; nothing moves. Audit: handover.cancelled."""
-    handover = restrict(HandoverList.objects.select_for_update(), actor).filter(pk=handover.pk).first()
+    handover = restrict(HandoverList.objects.select_for_update(of=("self",)), actor).filter(pk=handover.pk).first()
     if handover is None:
         raise NotFound(_("Không tìm thấy phiếu giao nhận."))
     if handover.status != HandoverStatus.OPEN:
@@ -728,7 +728,7 @@ def pickup_request(*, actor: User, agency: Agency, tracking_numbers: list[str], 
     numbers = sorted({str(s10.parse(n)) for n in tracking_numbers})
     if not numbers:
         raise ValidationFailed(_("Chọn ít nhất một bưu gửi cần thu gom."), detail={"tracking_numbers": _("Bắt buộc.")})
-    items = list(Item.objects.select_for_update().filter(tracking_number__in=numbers, sender_agency=agency))
+    items = list(Item.objects.select_for_update(of=("self",)).filter(tracking_number__in=numbers, sender_agency=agency))
     if len(items) != len(numbers):
         missing = sorted(set(numbers) - {i.tracking_number for i in items})
         raise NotFound(_("Không tìm thấy bưu gửi: %(l)s.") % {"l": ", ".join(missing)}, code="item_not_found")
@@ -754,7 +754,7 @@ def pickup_request(*, actor: User, agency: Agency, tracking_numbers: list[str], 
 @transaction.atomic
 def pickup_confirm(*, actor: User, pickup: PickupRequest, postman: User) -> PickupRequest:
     """The counter clerk confirms a pickup and assigns a cleared postman. Audit: pickup.confirmed."""
-    pickup = restrict(PickupRequest.objects.select_for_update(), actor).filter(pk=pickup.pk).first()
+    pickup = restrict(PickupRequest.objects.select_for_update(of=("self",)), actor).filter(pk=pickup.pk).first()
     if pickup is None:
         raise NotFound(_("Không tìm thấy yêu cầu thu gom."))
     if not has_perm(actor, "items.pickup.confirm"):
@@ -783,7 +783,7 @@ def pickup_confirm(*, actor: User, pickup: PickupRequest, postman: User) -> Pick
 @transaction.atomic
 def pickup_cancel(*, actor: User, pickup: PickupRequest, reason: str) -> PickupRequest:
     """The agency or the post cancels a pickup not yet collected. Audit: pickup.cancelled."""
-    pickup = restrict(PickupRequest.objects.select_for_update(), actor).filter(pk=pickup.pk).first()
+    pickup = restrict(PickupRequest.objects.select_for_update(of=("self",)), actor).filter(pk=pickup.pk).first()
     if pickup is None:
         raise NotFound(_("Không tìm thấy yêu cầu thu gom."))
     if not (has_perm(actor, "items.pickup.request") or has_perm(actor, "items.pickup.confirm")):
