@@ -51,6 +51,15 @@ SPECS: dict[str, Spec] = {
     "api:facility_list": Spec(EVERYONE, api=True),
     "api:facility_detail": Spec(EVERYONE, kwargs=lambda w: {"pk": w.post_office.pk}, api=True),
     "api:admin_unit_list": Spec(EVERYONE, api=True),
+    **{  # items API: everyone acting in the province sees a registered item of its agencies (the envelope;
+        # private fields are tested in tests/api/test_items_api.py); the batch upload is for people who
+        # record custody, the others get 404 for the collection. POST on the item and events URLs shares
+        # their GET names, so tests/api/test_items_api.py runs it as every role in and out of scope.
+        "api:item_list": Spec(EVERYONE, api=True),
+        "api:item_detail": Spec(EVERYONE, kwargs=lambda w: {"tracking_number": _api_item(w).tracking_number}, api=True),
+        "api:item_events": Spec(EVERYONE, kwargs=lambda w: {"tracking_number": _api_item(w).tracking_number}, api=True),
+        "api:event_batch": Spec(POSTAL | {"agency_clerk"}, method="POST", api=True),
+    },
     **{  # directory pages: everyone reads within the province; only administrators change it, and
         # the others, who can see the object, get 403 (see tests/directory for the permitted actions).
         "directory:agency_list": Spec(EVERYONE),
@@ -205,6 +214,15 @@ def all_url_names() -> set[str]:
 
     walk(get_resolver().url_patterns)
     return names
+
+
+def _api_item(w):
+    """A registered item sent by the world's agency, built once through the service."""
+    from kt1.items.models import Item
+    from tests import factories as f
+
+    return Item.objects.filter(sender_agency=w.agency).order_by("pk").first() or f.item(
+        w.people["agency_clerk"], w.other_agency)
 
 
 def test_every_url_has_a_permission_spec():

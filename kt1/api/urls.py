@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from .v1 import directory, me
+from .v1 import directory, items, me
 
 app_name = "api"
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("facilities/", directory.FacilityListApi.as_view(), name="facility_list"),
     path("facilities/<int:pk>/", directory.FacilityDetailApi.as_view(), name="facility_detail"),
     path("admin-units/", directory.AdministrativeUnitListApi.as_view(), name="admin_unit_list"),
+    path("items/", items.ItemCollectionApi.as_view(), name="item_list"),
+    path("items/<str:tracking_number>/", items.ItemDetailApi.as_view(), name="item_detail"),
+    path("items/<str:tracking_number>/events/", items.ItemEventsApi.as_view(), name="item_events"),
+    path("events/batch/", items.EventBatchApi.as_view(), name="event_batch"),
 ]

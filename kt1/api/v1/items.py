@@ -1,0 +1,574 @@
+"""Items and custody over the API (issue 3 §8): register an item, read its envelope and timeline,
+record custody events one by one or as a batch from a handheld.
+
+Thin views in the HackSoft shape: each operation is one API class with its own input and output
+serializers; it parses, calls a selector or a service, and serializes. Every read starts from the
+caller's restricted queryset (kt1.items.selectors), so an item outside the caller's scope answers
+404 exactly like an unknown one. Agency-private fields (registry number, document number, summary)
+are only ever shown to clerks of the two agencies, through the audited kt1.items.private.
+
+Two URLs carry two operations each (GET and POST); their URL classes combine the two operation
+classes and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kt1.api.errors import _first_message
+from kt1.core.choices import Secrecy
+from kt1.core.errors import NotFound, PermissionDenied, ValidationFailed
+from kt1.core.permissions import has_perm, restrict, scope_of
+from kt1.directory.models import Agency, AgencyAddress
+from kt1.items import selectors, services
+from kt1.items.choices import EventCode, ItemKind, ItemStatus, NextAction, Urgency
+from kt1.items.models import Item
+from kt1.items.private import may_read_private, private_read
+from kt1.items.transitions import EDGES
+
+from .base import ScopedApiMixin
+
+BATCH_MAX = 1000
+# Whoever holds none of the permissions the custody state machine asks for cannot record any event.
+EVENT_PERMISSIONS = frozenset(edge.permission for edge in EDGES)
+
+_INVALID_CHOICE = gettext_lazy("Giá trị “{input}” không hợp lệ.")
+_NOT_INTEGER = gettext_lazy("Phải là số nguyên.")
+_ID = {"invalid": _NOT_INTEGER}
+_DATE = {"invalid": gettext_lazy("Ngày theo dạng YYYY-MM-DD.")}
+
+
+def _choice(choices, **kwargs) -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=choices, error_messages={"invalid_choice": _INVALID_CHOICE}, **kwargs)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with an explicit offset: a bare local time from a device in another zone (or with a
+    wrong clock setting) would silently shift by hours."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy("Thời điểm phải theo ISO 8601 có múi giờ, ví dụ 2026-03-01T08:30:00+07:00."),
+        "naive": gettext_lazy("Thời điểm phải ghi rõ múi giờ, ví dụ 2026-03-01T08:30:00+07:00."),
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and timezone.is_naive(parsed):
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+# --- shared output shapes -------------------------------------------------------------------------
+
+
+class ErrorOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="Mã lỗi ổn định (invalid, not_found, not_holder, ...)")
+    message = serializers.CharField()
+    detail = serializers.DictField(help_text="Lỗi theo từng trường")
+
+    class Meta:
+        ref_name = "Error"
+
+
+class PersonRefOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField(source="__str__")
+
+    class Meta:
+        ref_name = "PersonRef"
+
+
+class AgencyRefOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField()
+    short_name = serializers.CharField()
+
+    class Meta:
+        ref_name = "AgencyRef"
+
+
+class FacilityRefOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    postcode = serializers.CharField()
+    name = serializers.CharField()
+
+    class Meta:
+        ref_name = "FacilityRef"
+
+
+class AddressRefOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    label = serializers.CharField()
+    street = serializers.CharField()
+    admin_unit = serializers.CharField(source="admin_unit.name")
+
+    class Meta:
+        ref_name = "AddressRef"
+
+
+class PrivateOutput(serializers.Serializer):
+    registry_number = serializers.CharField(allow_null=True)
+    document_number = serializers.CharField(allow_null=True)
+    summary = serializers.CharField(allow_null=True)
+
+    class Meta:
+        ref_name = "ItemPrivate"
+
+
+class ItemOutput(serializers.Serializer):
+    """What is written outside the envelope, and where the item is."""
+
+    tracking_number = serializers.CharField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField(source="get_kind_display")
+    weight_g = serializers.IntegerField()
+    secrecy = serializers.CharField()
+    urgency = serializers.CharField()
+    urgency_label = serializers.CharField(source="get_urgency_display")
+    deliver_by = serializers.DateTimeField(allow_null=True)
+    zone = serializers.CharField()
+    sender_agency = AgencyRefOutput()
+    recipient_agency = AgencyRefOutput()
+    recipient_address = AddressRefOutput(allow_null=True)
+    named_recipient = serializers.CharField()
+    named_only = serializers.BooleanField()
+    status = serializers.CharField()
+    status_label = serializers.CharField(source="get_status_display")
+    is_returning = serializers.BooleanField()
+    holder = PersonRefOutput(allow_null=True)
+    holder_since = serializers.DateTimeField(allow_null=True)
+    facility = FacilityRefOutput(allow_null=True)
+    issuing_facility = FacilityRefOutput()
+    registered_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    first_attempt_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "Item"
+
+
+class ItemDetailOutput(ItemOutput):
+    private = serializers.SerializerMethodField(
+        help_text="Thông tin riêng của cơ quan: chỉ văn thư cơ quan gửi và cơ quan nhận thấy; người khác nhận null.")
+
+    class Meta:
+        ref_name = "ItemDetail"
+
+    @extend_schema_field(PrivateOutput(allow_null=True))
+    def get_private(self, item) -> dict | None:
+        private = self.context.get("private")
+        return None if private is None else PrivateOutput(private).data
+
+
+class EventOutput(serializers.Serializer):
+    seq = serializers.IntegerField()
+    event_uuid = serializers.UUIDField()
+    code = serializers.CharField()
+    code_label = serializers.CharField(source="get_code_display")
+    status_after = serializers.CharField()
+    status_after_label = serializers.CharField(source="get_status_after_display")
+    actor = PersonRefOutput()
+    giver = PersonRefOutput(allow_null=True)
+    taker = PersonRefOutput(allow_null=True)
+    facility = FacilityRefOutput(allow_null=True)
+    occurred_at = serializers.DateTimeField(help_text="Thời điểm máy chủ ghi nhận")
+    device_time = serializers.DateTimeField(allow_null=True, help_text="Thời điểm trên thiết bị")
+    reason = serializers.CharField(source="reason.code", allow_null=True, help_text="Mã lý do phát không thành công")
+    reason_label = serializers.CharField(source="reason.label", allow_null=True)
+    next_action = serializers.CharField(allow_blank=True)
+    note = serializers.CharField(allow_blank=True)
+    handover = serializers.CharField(source="handover.number", allow_null=True, help_text="Số phiếu giao nhận")
+
+    class Meta:
+        ref_name = "CustodyEvent"
+
+
+_ERRORS = {
+    400: OpenApiResponse(ErrorOutput, description="Dữ liệu không hợp lệ (mã lỗi trong `code`)"),
+    403: OpenApiResponse(ErrorOutput, description="Thấy bưu gửi nhưng không được thực hiện thao tác"),
+    404: OpenApiResponse(ErrorOutput, description="Không có, hoặc ngoài phạm vi của người gọi"),
+}
+
+
+def _item_representation(item: Item, private: dict | None) -> dict:
+    return ItemDetailOutput(item, context={"private": private}).data
+
+
+# --- items: list and create --------------------------------------------------------------------
+
+
+class ItemListApi(ScopedApiMixin, ListAPIView):
+    """Items the caller may see, newest first: an agency's outgoing or incoming items, or what the
+    post holds in the caller's area."""
+
+    required_permission = "items.view"
+
+    class FilterSerializer(serializers.Serializer):
+        direction = _choice(["outgoing", "incoming"], required=False, allow_blank=True,
+                            help_text="Theo cơ quan của người gọi: bưu gửi đi hoặc đến")
+        status = _choice(ItemStatus.choices, required=False, allow_blank=True)
+        q = serializers.CharField(required=False, allow_blank=True, max_length=100,
+                                  help_text="Số hiệu, người nhận, tên cơ quan")
+        secrecy = _choice(Secrecy.choices, required=False, allow_blank=True)
+        urgency = _choice(Urgency.choices, required=False, allow_blank=True)
+        date_from = serializers.DateField(required=False, allow_null=True, error_messages=_DATE,
+                                          help_text="Ngày đăng ký, từ")
+        date_to = serializers.DateField(required=False, allow_null=True, error_messages=_DATE,
+                                        help_text="Ngày đăng ký, đến")
+        held_by_me = serializers.BooleanField(required=False, default=False, error_messages={
+            "invalid": gettext_lazy("Chỉ nhận true hoặc false.")})
+
+        class Meta:
+            ref_name = "ItemListFilter"
+
+    serializer_class = ItemOutput
+
+    @extend_schema(operation_id="items_list", parameters=[FilterSerializer], responses={200: ItemOutput(many=True),
+                                                                                          400: _ERRORS[400]})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = ItemListApi.FilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        f = filters.validated_data
+        return selectors.item_list(
+            viewer=self.request.user, direction=f.get("direction", ""), q=f.get("q", ""), status=f.get("status", ""),
+            secrecy=f.get("secrecy", ""), urgency=f.get("urgency", ""), date_from=f.get("date_from"),
+            date_to=f.get("date_to"), held_by_me=f.get("held_by_me", False),
+        )
+
+
+class ItemPrivateInput(serializers.Serializer):
+    registry_number = serializers.CharField(required=False, allow_blank=True,
+                                            max_length=services.PRIVATE_MAX["registry_number"])
+    document_number = serializers.CharField(required=False, allow_blank=True,
+                                            max_length=services.PRIVATE_MAX["document_number"])
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=services.PRIVATE_MAX["summary"],
+                                    help_text="Trích yếu; không được ghi cho tài liệu Tuyệt mật (A)")
+
+
+class ItemCreateApi(ScopedApiMixin, APIView):
+    """Register an outgoing item; the answer carries its S10 tracking number.
+
+    An agency clerk registers for their own agency (`sender_agency` may be left out when the clerk
+    serves one agency) and holds the envelope until the post accepts it. A counter clerk may
+    register at the counter on the agency's behalf, naming in `holder` the agency clerk who brought it.
+    """
+
+    required_permission = "items.view"
+
+    class InputSerializer(serializers.Serializer):
+        sender_agency = serializers.IntegerField(required=False, allow_null=True, error_messages=_ID,
+                                                 help_text="Mặc định: cơ quan của văn thư gọi API")
+        recipient_agency = serializers.IntegerField(error_messages=_ID)
+        kind = _choice(ItemKind.choices)
+        weight_g = serializers.IntegerField(error_messages={"invalid": gettext_lazy("Khối lượng phải là số gam nguyên.")})
+        secrecy = _choice(Secrecy.choices, default=Secrecy.NONE)
+        urgency = _choice(Urgency.choices, default=Urgency.NONE)
+        deliver_by = AwareDateTimeField(required=False, allow_null=True, help_text="Chỉ cho bưu gửi hẹn giờ")
+        named_recipient = serializers.CharField(required=False, allow_blank=True, max_length=150)
+        named_only = serializers.BooleanField(required=False, default=False)
+        recipient_address = serializers.IntegerField(required=False, allow_null=True, error_messages=_ID,
+                                                     help_text="Mặc định: địa chỉ phát mặc định của cơ quan nhận")
+        holder = serializers.IntegerField(required=False, allow_null=True, error_messages=_ID,
+                                          help_text="Giao dịch viên đăng ký tại quầy: văn thư cơ quan gửi đang mang bưu gửi")
+        private = ItemPrivateInput(required=False, help_text="Chỉ văn thư hai cơ quan đọc được; lưu mã hóa")
+
+        class Meta:
+            ref_name = "ItemCreateInput"
+
+    @extend_schema(
+        operation_id="items_create",
+        request=InputSerializer,
+        responses={201: ItemDetailOutput, 400: _ERRORS[400], 403: _ERRORS[403]},
+    )
+    def post(self, request, *args, **kwargs):
+        user = request.user
+        if not (has_perm(user, "items.register") or has_perm(user, "items.accept")):
+            raise PermissionDenied(_("Bạn không có quyền đăng ký bưu gửi."))
+        serializer = ItemCreateApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        private = {k: v for k, v in (data.get("private") or {}).items() if v}
+        sender_id = data.get("sender_agency")
+        if sender_id is None:
+            own = sorted(scope_of(user).agency_ids)
+            sender_id = own[0] if len(own) == 1 else None
+        recipient = _agency_in_scope(user, data["recipient_agency"], "recipient_agency", _("Cơ quan nhận"))
+        item = services.item_register(
+            actor=user,
+            data=services.ItemInput(
+                sender_agency=_agency_in_scope(user, sender_id, "sender_agency", _("Cơ quan gửi")),
+                recipient_agency=recipient, kind=data["kind"], weight_g=data["weight_g"], secrecy=data["secrecy"],
+                urgency=data["urgency"], deliver_by=data.get("deliver_by"),
+                named_recipient=data.get("named_recipient", ""), named_only=data.get("named_only", False),
+                recipient_address=_address_in_scope(user, data.get("recipient_address")), private=private,
+            ),
+            holder=_holder(data.get("holder")),
+        )
+        item = selectors.item_get(viewer=user, tracking_number=item.tracking_number)
+        # The registering clerk just wrote these values: echo them back without decrypting.
+        echoed = {k: private.get(k) for k in services.PRIVATE_FIELDS} if may_read_private(user, item) else None
+        return Response(_item_representation(item, echoed), status=status.HTTP_201_CREATED,
+                        headers={"Location": reverse("api:item_detail", kwargs={"tracking_number": item.tracking_number})})
+
+
+def _agency_in_scope(user, pk: int | None, field: str, label: str) -> Agency | None:
+    """An agency the caller may see; one outside the scope answers exactly like an unknown one."""
+    if pk is None:
+        return None
+    agency = restrict(Agency.objects.all(), user).filter(pk=pk).first()
+    if agency is None:
+        message = _("%(label)s “%(name)s” không tồn tại.") % {"label": label, "name": pk}
+        raise ValidationFailed(message, detail={field: message})
+    return agency
+
+
+def _address_in_scope(user, pk: int | None) -> AgencyAddress | None:
+    if pk is None:
+        return None
+    address = restrict(AgencyAddress.objects.all(), user).filter(pk=pk).first()
+    if address is None:
+        message = _("%(label)s “%(name)s” không tồn tại.") % {"label": _("Địa chỉ phát"), "name": pk}
+        raise ValidationFailed(message, detail={"recipient_address": message})
+    return address
+
+
+def _holder(pk: int | None):
+    """The agency clerk a counter clerk names; the service checks they are a clerk of the sender
+    (and says nothing about anyone else)."""
+    if pk is None:
+        return None
+    from kt1.accounts.models import User
+
+    return User.objects.filter(pk=pk, is_active=True).first()
+
+
+class ItemCollectionApi(ItemListApi, ItemCreateApi):
+    """/items/: GET is ItemListApi, POST is ItemCreateApi."""
+
+
+# --- one item ---------------------------------------------------------------------------------------
+
+
+class ItemDetailApi(ScopedApiMixin, APIView):
+    """One item by its S10 identifier. A malformed identifier or a wrong check digit answers 400
+    naming the problem; an unknown item or one outside the caller's scope answers 404."""
+
+    required_permission = "items.view"
+
+    @extend_schema(operation_id="items_retrieve", responses={200: ItemDetailOutput, 400: _ERRORS[400], 404: _ERRORS[404]})
+    def get(self, request, tracking_number: str):
+        item = selectors.item_get(viewer=request.user, tracking_number=tracking_number)
+        return Response(_item_representation(item, private_read(viewer=request.user, item=item)))
+
+
+# --- custody events ---------------------------------------------------------------------------------
+
+
+class ItemEventListApi(ScopedApiMixin, APIView):
+    """The custody timeline of one item, oldest first."""
+
+    required_permission = "items.view"
+
+    @extend_schema(operation_id="items_events_list",
+                   responses={200: EventOutput(many=True), 400: _ERRORS[400], 404: _ERRORS[404]})
+    def get(self, request, tracking_number: str):
+        item = selectors.item_get(viewer=request.user, tracking_number=tracking_number)
+        return Response(EventOutput(selectors.item_events(viewer=request.user, item=item), many=True).data)
+
+
+class EventInput(serializers.Serializer):
+    event_uuid = serializers.UUIDField(
+        error_messages={"invalid": gettext_lazy("Mã sự kiện phải là một UUID.")},
+        help_text="Do thiết bị sinh; gửi lại cùng mã và cùng nội dung thì nhận lại sự kiện đã ghi")
+    code = _choice(EventCode.choices)
+    taker = serializers.IntegerField(required=False, allow_null=True, error_messages=_ID,
+                                     help_text="Người nhận (khi phát: văn thư cơ quan nhận)")
+    giver = serializers.IntegerField(required=False, allow_null=True, error_messages=_ID,
+                                     help_text="Người giao: phải là người đang giữ bưu gửi")
+    facility = serializers.IntegerField(required=False, allow_null=True, error_messages=_ID)
+    device_time = AwareDateTimeField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=20,
+                                   help_text="Mã lý do phát không thành công (chỉ với EMH)")
+    next_action = _choice(NextAction.choices, required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    signer_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+
+    class Meta:
+        ref_name = "CustodyEventInput"
+
+
+def _custody_request(tracking_number: str, data: dict[str, Any]) -> services.CustodyRequest:
+    device_time = data.get("device_time")
+    return services.CustodyRequest(
+        event_uuid=data["event_uuid"], tracking_number=tracking_number, code=data["code"],
+        taker_id=data.get("taker"), giver_id=data.get("giver"), facility_id=data.get("facility"),
+        # One instant, one spelling: a retry sent with another offset is the same event.
+        device_time=device_time.astimezone(dt.UTC) if device_time else None,
+        reason_code=data.get("reason") or "", next_action=data.get("next_action") or "",
+        note=data.get("note") or "", signer_name=data.get("signer_name") or "",
+    )
+
+
+def _may_record_events(user) -> bool:
+    return any(has_perm(user, code) for code in EVENT_PERMISSIONS)
+
+
+class ItemEventCreateApi(ScopedApiMixin, APIView):
+    """Record one custody event: 201 on first receipt, 200 with the original event when the same
+    `event_uuid` comes again with the same content, 422 when it comes with different content,
+    409 for an event the item's state does not allow, 400 for a refusal (code says which:
+    not_holder, taker_not_cleared, unknown_reason, ...)."""
+
+    required_permission = "items.view"
+    InputSerializer = EventInput
+
+    @extend_schema(
+        operation_id="items_events_create", request=EventInput,
+        responses={201: EventOutput, 200: OpenApiResponse(EventOutput, description="Đã ghi trước đó (gửi lại)"),
+                   **_ERRORS, 409: OpenApiResponse(ErrorOutput, description="Trạng thái bưu gửi không cho phép"),
+                   422: OpenApiResponse(ErrorOutput, description="Mã sự kiện đã dùng với nội dung khác")},
+    )
+    def post(self, request, tracking_number: str):
+        item = selectors.item_get(viewer=request.user, tracking_number=tracking_number)
+        if not _may_record_events(request.user):
+            raise PermissionDenied(_("Bạn không có quyền ghi sự kiện giao nhận."))
+        serializer = EventInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.custody_record(actor=request.user,
+                                         request=_custody_request(item.tracking_number, serializer.validated_data))
+        return Response(EventOutput(result.event).data,
+                        status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+
+class ItemEventsApi(ItemEventListApi, ItemEventCreateApi):
+    """/items/{tracking_number}/events/: GET is ItemEventListApi, POST is ItemEventCreateApi."""
+
+
+# --- batch upload ---------------------------------------------------------------------------------
+
+
+class EventBatchEntryInput(EventInput):
+    tracking_number = serializers.CharField(max_length=40)
+
+    class Meta:
+        ref_name = "CustodyEventBatchEntry"
+
+
+@extend_schema_field(EventBatchEntryInput(many=True))
+class _BatchEntries(serializers.ListField):
+    """Entries are checked one by one later, so one malformed entry is refused alone."""
+
+    child = serializers.JSONField()
+
+
+class BatchResultOutput(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Vị trí trong danh sách gửi lên, từ 0")
+    event_uuid = serializers.CharField(allow_null=True)
+    tracking_number = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["created", "duplicate", "refused"])
+    http_status = serializers.IntegerField(help_text="Mã HTTP nếu sự kiện được gửi riêng")
+    code = serializers.CharField(allow_null=True, help_text="Mã lỗi khi bị từ chối")
+    message = serializers.CharField(allow_null=True)
+    detail = serializers.DictField()
+    event = EventOutput(allow_null=True)
+
+    class Meta:
+        ref_name = "CustodyEventBatchResult"
+
+
+class EventBatchApi(ScopedApiMixin, APIView):
+    """Record up to 1000 custody events from one device (a shift's scans). Each event stands alone:
+    a refused event does not undo the others; events of one item apply in the order sent."""
+
+    required_permission = None
+
+    class InputSerializer(serializers.Serializer):
+        events = _BatchEntries(allow_empty=False, max_length=BATCH_MAX, error_messages={
+            "empty": gettext_lazy("Gửi ít nhất một sự kiện."),
+            "max_length": gettext_lazy("Tối đa {max_length} sự kiện mỗi lần gửi."),
+            "not_a_list": gettext_lazy("“events” phải là một danh sách."),
+        })
+
+        class Meta:
+            ref_name = "CustodyEventBatchInput"
+
+    class OutputSerializer(serializers.Serializer):
+        results = BatchResultOutput(many=True)
+        created = serializers.IntegerField()
+        duplicates = serializers.IntegerField()
+        refused = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "CustodyEventBatchOutput"
+
+    @extend_schema(operation_id="events_batch_create", request=InputSerializer,
+                   responses={200: OutputSerializer, 400: _ERRORS[400], 404: _ERRORS[404]})
+    def post(self, request):
+        if not _may_record_events(request.user):
+            # Nothing here for people who record no custody: same answer as a missing collection.
+            raise NotFound(_("Không tìm thấy."))
+        serializer = EventBatchApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        results: list[dict[str, Any] | None] = []
+        requests: list[services.CustodyRequest] = []
+        positions: list[int] = []
+        for index, raw in enumerate(serializer.validated_data["events"]):
+            entry = EventBatchEntryInput(data=raw) if isinstance(raw, dict) else None
+            if entry is None or not entry.is_valid():
+                detail = entry.errors if entry is not None else {"non_field_errors": [_("Mỗi sự kiện là một đối tượng.")]}
+                results.append(_refused(index, raw, "invalid", _first_message(detail) or _("Dữ liệu không hợp lệ."),
+                                        400, detail))
+                continue
+            data = entry.validated_data
+            requests.append(_custody_request(data["tracking_number"], data))
+            positions.append(index)
+            results.append(None)
+        for position, outcome in zip(positions, services.custody_record_batch(actor=request.user, requests=requests),
+                                     strict=True):
+            req = requests[outcome.index]
+            if outcome.ok:
+                results[position] = {
+                    "index": position, "event_uuid": outcome.event_uuid, "tracking_number": outcome.event.item.tracking_number,
+                    "status": "created" if outcome.created else "duplicate",
+                    "http_status": 201 if outcome.created else 200, "code": None, "message": None, "detail": {},
+                    "event": outcome.event,
+                }
+            else:
+                exc = outcome.error
+                results[position] = _refused(position, {"event_uuid": outcome.event_uuid,
+                                                        "tracking_number": req.tracking_number},
+                                             exc.code, str(exc.message), exc.http_status, exc.as_dict()["detail"])
+        counts = {s: sum(1 for r in results if r["status"] == s) for s in ("created", "duplicate", "refused")}
+        return Response(EventBatchApi.OutputSerializer({
+            "results": results, "created": counts["created"], "duplicates": counts["duplicate"],
+            "refused": counts["refused"],
+        }).data)
+
+
+def _refused(index: int, raw, code: str, message: str, http_status: int, detail) -> dict[str, Any]:
+    raw = raw if isinstance(raw, dict) else {}
+    return {"index": index, "event_uuid": _text_or_none(raw.get("event_uuid")),
+            "tracking_number": _text_or_none(raw.get("tracking_number")), "status": "refused",
+            "http_status": http_status, "code": code, "message": message, "detail": detail, "event": None}
+
+
+def _text_or_none(value) -> str | None:
+    return None if value is None else str(value)[:64]
+
