@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "kt1.directory",
     "kt1.accounts",
     "kt1.items",
+    "kt1.dispatch",
+    "kt1.incidents",
     "kt1.api",
 ]
 

@@ -46,29 +46,41 @@ PERMISSIONS: dict[str, str] = {
     "items.deliver": "Phát bưu gửi, ghi kết quả phát",
     "items.return": "Chuyển hoàn bưu gửi",
     "items.configure": "Cấu hình dải số hiệu, lý do phát không thành công",
+    "dispatch.view": "Xem túi thư, chuyến thư, chuyến xe, chuyến phát",
+    "dispatch.bag": "Đóng, niêm phong, nhận và mở túi thư",
+    "dispatch.trip": "Lập chuyến thư, chuyến xe; giao nhận túi với tổ lái",
+    "dispatch.carry": "Nhận và giao túi thư trên chuyến xe (lái xe, áp tải)",
+    "dispatch.round": "Lập và chạy chuyến phát",
+    "dispatch.configure": "Cấu hình đường thư, phương tiện, tuyến phát, quy tắc đóng túi",
+    "dispatch.report": "Báo cáo sản lượng chuyến thư",
+    "incidents.view": "Xem sự cố, biên bản",
+    "incidents.record": "Ghi nhận sự cố, lập biên bản",
 }
 
-_POSTAL_BASE = {"directory.view", "items.view", "items.custody"}
+_POSTAL_BASE = {"directory.view", "items.view", "items.custody", "dispatch.view", "incidents.view", "incidents.record"}
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({
         "directory.view", "directory.manage", "accounts.user.view", "accounts.user.manage", "accounts.vetting.view",
         "accounts.vetting.request", "accounts.training.record", "audit.view", "items.view", "items.configure",
+        "dispatch.view", "dispatch.configure", "dispatch.report", "incidents.view",
     }),
     "agency_clerk": frozenset({"directory.view", "items.view", "items.register", "items.private.view",
                                "items.pickup.request"}),
-    "counter_clerk": frozenset(_POSTAL_BASE | {"items.accept", "items.pickup.confirm", "items.deliver", "items.return"}),
-    "postman": frozenset(_POSTAL_BASE | {"items.accept", "items.deliver"}),
-    "operator": frozenset(_POSTAL_BASE),
-    "driver": frozenset(_POSTAL_BASE),
-    "escort": frozenset(_POSTAL_BASE),
+    "counter_clerk": frozenset(_POSTAL_BASE | {"items.accept", "items.pickup.confirm", "items.deliver", "items.return",
+                                               "dispatch.bag", "dispatch.round"}),
+    "postman": frozenset(_POSTAL_BASE | {"items.accept", "items.deliver", "dispatch.round"}),
+    "operator": frozenset(_POSTAL_BASE | {"dispatch.bag", "dispatch.trip"}),
+    "driver": frozenset(_POSTAL_BASE | {"dispatch.carry"}),
+    "escort": frozenset(_POSTAL_BASE | {"dispatch.carry"}),
     "supervisor": frozenset(
         _POSTAL_BASE
         | {"accounts.user.view", "accounts.vetting.view", "accounts.vetting.request", "accounts.training.record", "audit.view",
-           "items.accept", "items.pickup.confirm", "items.deliver", "items.return"}
+           "items.accept", "items.pickup.confirm", "items.deliver", "items.return", "dispatch.bag", "dispatch.trip",
+           "dispatch.round", "dispatch.report"}
     ),
-    "oversight": frozenset({"directory.view", "items.view"}),
+    "oversight": frozenset({"directory.view", "items.view", "dispatch.view", "dispatch.report", "incidents.view"}),
     "police": frozenset({"directory.view", "accounts.user.view", "accounts.vetting.view", "accounts.vetting.decide", "audit.view",
-                         "items.view"}),
+                         "items.view", "dispatch.view", "incidents.view"}),
     "finance": frozenset({"directory.view", "items.view"}),
 }
 assert set().union(*ROLE_PERMISSIONS.values()) <= set(PERMISSIONS), "unknown permission code in ROLE_PERMISSIONS"

@@ -22,6 +22,7 @@ class Zone(models.TextChoices):
 class ItemStatus(models.TextChoices):
     REGISTERED = "registered", _("Đã đăng ký, chờ chấp nhận")
     ACCEPTED = "accepted", _("Bưu điện đang giữ")
+    IN_BAG = "in_bag", _("Trong túi thư niêm phong")
     OUT_FOR_DELIVERY = "out_for_delivery", _("Đang đi phát")
     DELIVERY_FAILED = "delivery_failed", _("Phát không thành công")
     DELIVERED = "delivered", _("Đã phát")
@@ -45,6 +46,8 @@ class EventCode(models.TextChoices):
     DELIVERY_FAILED = "EMH", _("Phát không thành công")
     DELIVERED = "EMI", _("Phát thành công")
     SEAL_CHECKED = "KSEAL", _("Kiểm tra bì, niêm phong")
+    INTO_BAG = "KBAG", _("Niêm phong vào túi thư")
+    OUT_OF_BAG = "KOUT", _("Lấy ra khi mở túi thư")
     RETURN_STARTED = "KRET", _("Chuyển hoàn về người gửi")
     CANCELLED = "KCAN", _("Hủy đăng ký")
 

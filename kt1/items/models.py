@@ -137,6 +137,9 @@ class Item(models.Model):
     is_returning = models.BooleanField(_("Đang chuyển hoàn"), default=False)
     holder = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("Người đang giữ"), null=True,
                                on_delete=models.PROTECT, related_name="held_items")
+    # Exactly one holder at any moment: a person, or a sealed bag (kt1.dispatch) while it travels.
+    holder_bag = models.ForeignKey("dispatch.Bag", verbose_name=_("Túi thư đang chứa"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="held_items")
     holder_since = models.DateTimeField(_("Giữ từ"), null=True)
     facility = models.ForeignKey("directory.Facility", verbose_name=_("Cơ sở hiện tại"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="items_here")
@@ -162,6 +165,13 @@ class Item(models.Model):
             models.Index(fields=["status"]),
             models.Index(fields=["holder"]),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(holder__isnull=False) & Q(holder_bag__isnull=True))
+                | (Q(holder__isnull=True) & Q(holder_bag__isnull=False)),
+                name="item_exactly_one_holder",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.tracking_number
@@ -185,6 +195,7 @@ class CustodyEvent(AppendOnlyModel):
     note = models.CharField(_("Ghi chú"), max_length=500, blank=True)
     handover = models.ForeignKey("items.HandoverList", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="events")
+    bag = models.ForeignKey("dispatch.Bag", null=True, blank=True, on_delete=models.PROTECT, related_name="item_events")
     audit_seq = models.BigIntegerField(null=True)  # the audit chain entry that sealed this event
 
     class Meta:

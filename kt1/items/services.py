@@ -64,7 +64,7 @@ from .models import (
     PickupRequest,
     SerialRange,
 )
-from .transitions import edge_for
+from .transitions import BAG_ONLY_CODES, edge_for
 
 PRIVATE_FIELDS = ("registry_number", "document_number", "summary")
 PRIVATE_MAX = {"registry_number": 50, "document_number": 100, "summary": 1000}
@@ -317,13 +317,13 @@ def _taker_ok(taker: User, item: Item, at: dt.datetime, *, recipient_clerk_of: A
 
 def _append_event(*, item: Item, code: str, actor: User, giver, taker, facility, event_uuid, fingerprint: str,
                   status_after: str, device_time=None, reason=None, next_action: str = "", note: str = "",
-                  handover=None) -> CustodyEvent:
+                  handover=None, bag=None) -> CustodyEvent:
     item.last_event_seq += 1
     event = CustodyEvent(
         item=item, seq=item.last_event_seq, event_uuid=event_uuid, fingerprint=fingerprint, code=code,
         status_after=status_after, actor=actor, giver=giver, taker=taker, facility=facility, occurred_at=now(),
         device_time=device_time, reason=reason, next_action=next_action or "", note=(note or "")[:500],
-        handover=handover,
+        handover=handover, bag=bag,
     )
     entry = audit_record(action=A.CUSTODY_RECORDED.code, actor=actor, obj=item, data=event_payload(event))
     event.audit_seq = entry.seq
@@ -341,6 +341,7 @@ def event_payload(event: CustodyEvent) -> dict[str, Any]:
         "occurred_at": event.occurred_at.isoformat(),
         "device_time": event.device_time.isoformat() if event.device_time else None,
         "reason": event.reason_id, "next_action": event.next_action, "note": event.note, "handover": event.handover_id,
+        "bag": event.bag_id,
     }
 
 
@@ -360,7 +361,12 @@ def _apply(item: Item, req: CustodyRequest, *, actor: User, handover: HandoverLi
            taker_override: User | None = None) -> CustodyEvent:
     """Validate one request against a locked item and append its event. Raises on any refusal."""
     moment = now()
+    if req.code in BAG_ONLY_CODES:
+        raise ValidationFailed(_("Sự kiện “%(c)s” chỉ được ghi khi niêm phong hoặc mở túi thư.") % {
+            "c": EventCode(req.code).label}, code="bag_only_event")
     edge = edge_for(item.status, req.code)
+    if edge.moves_custody:
+        _refuse_if_in_open_bag(item)
     if not has_perm(actor, edge.permission):
         raise PermissionDenied(_("Bạn không có quyền ghi sự kiện “%(c)s”.") % {"c": EventCode(req.code).label})
     holder = item.holder
@@ -870,3 +876,53 @@ def private_data_rekey(*, batch_size: int = 500) -> int:
             done += len(batch)
             audit_record(action=A.PRIVATE_REKEYED.code, actor=None, actor_username="system",
                          data={"items": len(batch), "up_to_item": last_pk})
+
+
+# --- bags (called by kt1.dispatch.services only) --------------------------------------------------
+
+
+def _refuse_if_in_open_bag(item: Item) -> None:
+    from kt1.dispatch.models import BagItem
+
+    line = BagItem.objects.filter(item=item, removed_at__isnull=True, scanned_at__isnull=True).select_related("bag").first()
+    if line is not None:
+        raise ValidationFailed(_("Bưu gửi %(t)s đang nằm trong túi %(b)s; lấy ra khỏi túi trước.") % {
+            "t": item.tracking_number, "b": line.bag.identifier}, code="in_bag")
+
+
+def items_into_bag(*, actor: User, bag, items: list[Item]) -> list[CustodyEvent]:
+    """Sealing a bag: custody of each item (held by the sealer) moves to the bag. The caller holds
+    the transaction and the locks on the bag and the items."""
+    events = []
+    for item in items:
+        edge = edge_for(item.status, EventCode.INTO_BAG)
+        if not has_perm(actor, edge.permission):
+            raise PermissionDenied(_("Bạn không có quyền niêm phong túi thư."))
+        if item.holder_id != actor.pk:
+            raise ValidationFailed(_("Bạn không giữ bưu gửi %(t)s.") % {"t": item.tracking_number}, code="not_holder")
+        event = _append_event(item=item, code=EventCode.INTO_BAG, actor=actor, giver=actor, taker=None,
+                              facility=bag.origin, event_uuid=uuidlib.uuid4(), fingerprint="",
+                              status_after=edge.target, bag=bag, note=_("Túi %(b)s") % {"b": bag.identifier})
+        Item.objects.filter(pk=item.pk).update(status=edge.target, holder=None, holder_bag=bag,
+                                               holder_since=event.occurred_at, facility=bag.origin)
+        item.status, item.holder, item.holder_bag, item.facility = edge.target, None, bag, bag.origin
+        events.append(event)
+    return events
+
+
+def item_out_of_bag(*, actor: User, bag, item: Item, facility: Facility, note: str = "") -> CustodyEvent:
+    """Opening a bag, one scan: custody of the item moves from the bag to the opener, whose vetting
+    must cover the item's secrecy."""
+    edge = edge_for(item.status, EventCode.OUT_OF_BAG)
+    if not has_perm(actor, edge.permission):
+        raise PermissionDenied(_("Bạn không có quyền mở túi thư."))
+    if item.holder_bag_id != bag.pk:
+        raise ValidationFailed(_("Bưu gửi %(t)s không thuộc túi %(b)s.") % {"t": item.tracking_number,
+                                                                          "b": bag.identifier}, code="not_in_bag")
+    _taker_ok(actor, item, now())
+    event = _append_event(item=item, code=EventCode.OUT_OF_BAG, actor=actor, giver=None, taker=actor, facility=facility,
+                          event_uuid=uuidlib.uuid4(), fingerprint="", status_after=edge.target, bag=bag, note=note)
+    Item.objects.filter(pk=item.pk).update(status=edge.target, holder=actor, holder_bag=None,
+                                           holder_since=event.occurred_at, facility=facility)
+    item.status, item.holder, item.holder_bag, item.facility = edge.target, actor, None, facility
+    return event

@@ -41,7 +41,12 @@ EDGES: list[Edge] = [
     # a counter the clerk may collect an item the post holds.
     *[Edge(s, E.DELIVERED, S.DELIVERED, "items.deliver", moves_custody=True) for s in (S.OUT_FOR_DELIVERY, *_IN_POST)],
     *[Edge(s, E.RETURN_STARTED, S.ACCEPTED, "items.return") for s in _IN_POST],
+    # Sealing a bag moves custody of its items to the bag; opening it moves each one to the opener.
+    # Only kt1.dispatch records these (items_into_bag / item_out_of_bag), never a client directly.
+    *[Edge(s, E.INTO_BAG, S.IN_BAG, "dispatch.bag", moves_custody=True) for s in _IN_POST],
+    Edge(S.IN_BAG, E.OUT_OF_BAG, S.ACCEPTED, "dispatch.bag", moves_custody=True),
 ]
+BAG_ONLY_CODES = frozenset({E.INTO_BAG, E.OUT_OF_BAG})
 _TABLE = {(e.source, e.code): e for e in EDGES}
 assert len(_TABLE) == len(EDGES), "duplicate edge in the custody state machine"
 
