@@ -97,6 +97,34 @@ SPECS: dict[str, Spec] = {
         "items:receipt_pdf": Spec(frozenset({"admin", "agency_clerk", "postman", "supervisor", "oversight", "police"}),
                                   kwargs=lambda w: {"pk": _doc_delivery(w).pk}),
     },
+    **{  # post-side pages: staff who record custody open them, the others get 404; a visible list or
+        # pickup that is not theirs to sign, cancel or collect answers 403 (tests/items/test_post_pages.py
+        # runs the permitted actions).
+        "items:my_items": Spec(POSTAL),
+        "items:handover_new": Spec(POSTAL),
+        "items:handover_list": Spec(EVERYONE),
+        "items:counter_accept": Spec(frozenset({"counter_clerk", "postman", "supervisor"})),
+        "items:counter_register": Spec(frozenset({"counter_clerk", "postman", "supervisor"})),
+        "items:deliver": Spec(frozenset({"counter_clerk", "postman", "supervisor"})),
+        "items:record_event": Spec(POSTAL, kwargs=lambda w: {"tracking_number": _doc_item(w).tracking_number}),
+        "items:attempt_failed": Spec(frozenset({"counter_clerk", "postman", "supervisor"}),
+                                     kwargs=lambda w: {"tracking_number": _doc_item(w).tracking_number}),
+        "items:return_start": Spec(frozenset({"counter_clerk", "supervisor"}), method="POST",
+                                   kwargs=lambda w: {"tracking_number": _doc_item(w).tracking_number}),
+        "items:pickup_confirm": Spec(frozenset({"counter_clerk", "supervisor"}), method="POST",
+                                     kwargs=lambda w: {"pk": _post_pickup(w).pk}),
+        "items:pickup_cancel_post": Spec(frozenset({"counter_clerk", "supervisor"}), method="POST",
+                                         kwargs=lambda w: {"pk": _post_pickup(w).pk}),
+        "items:pickup_collect": Spec(frozenset({"postman"}), kwargs=lambda w: {"pk": _post_pickup(w).pk},
+                                     denied_by_role={"counter_clerk": 403, "supervisor": 403}),
+        "items:handover_detail": Spec(frozenset({"admin", "agency_clerk", "postman", "supervisor", "oversight", "police"}),
+                                      kwargs=lambda w: {"pk": _doc_delivery(w).pk}),
+        **{name: Spec(frozenset(allowed), kwargs=lambda w: {"pk": _post_open_handover(w).pk}, method="POST",
+                      denied_by_role={r: 403 for r in ("counter_clerk", "operator", "supervisor", "admin", "police",
+                                                       "oversight") if r not in allowed})
+           for name, allowed in [("items:handover_complete", {"operator"}),
+                                 ("items:handover_cancel", {"counter_clerk", "operator"})]},
+    },
     **{  # people pages: administrators manage the people of their province; the police and supervisors
         # read them (403 on a manager's action); a page whose permission a person lacks is 404. A person
         # sees their own vettings (403 on a decision); only the police decide. tests/accounts runs the actions.
@@ -199,6 +227,42 @@ def _doc_delivery(w):
     delivery = svc.handover_create(actor=p["postman"], kind="delivery", tracking_numbers=[item.tracking_number],
                                    giver=p["postman"], taker=p["agency_clerk"])
     return svc.handover_complete(actor=p["postman"], handover=delivery, taker_signature=sig, taker_signed_name="Văn thư")
+
+
+def _post_pickup(w):
+    """A pickup of the world's agency confirmed for the world's postman (built once through the services)."""
+    from kt1.items.models import PickupRequest
+    from kt1.items.services import pickup_confirm, pickup_request
+    from tests import factories as f
+
+    existing = PickupRequest.objects.filter(agency=w.agency, status="confirmed").first()
+    if existing:
+        return existing
+    f.cleared(w.people["postman"], police=w.people["police"])
+    item = f.item(w.people["agency_clerk"], w.other_agency)
+    pickup = pickup_request(actor=w.people["agency_clerk"], agency=w.agency, tracking_numbers=[item.tracking_number])
+    return pickup_confirm(actor=w.people["counter_clerk"], pickup=pickup, postman=w.people["postman"])
+
+
+def _post_open_handover(w):
+    """An unsigned internal list: the world's counter clerk hands an accepted item to the operator."""
+    from kt1.items import services as svc
+    from kt1.items.models import HandoverList
+    from tests import factories as f
+
+    existing = HandoverList.objects.filter(kind="internal", status="open", giver=w.people["counter_clerk"]).first()
+    if existing:
+        return existing
+    p = w.people
+    for user in (p["agency_clerk"], p["counter_clerk"], p["operator"]):
+        f.cleared(user, police=p["police"])
+    item = f.item(p["agency_clerk"], w.other_agency)
+    counter = svc.handover_create(actor=p["counter_clerk"], kind="counter", tracking_numbers=[item.tracking_number],
+                                  giver=p["agency_clerk"], taker=p["counter_clerk"],
+                                  giver_signature="data:image/png;base64,iVBORw0KGgo=", giver_signed_name="Văn thư")
+    svc.handover_complete(actor=p["counter_clerk"], handover=counter)
+    return svc.handover_create(actor=p["counter_clerk"], kind="internal", tracking_numbers=[item.tracking_number],
+                               giver=p["counter_clerk"], taker=p["operator"])
 
 
 def all_url_names() -> set[str]:

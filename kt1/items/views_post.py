@@ -192,8 +192,9 @@ def counter_accept(request):
 def counter_register(request):
     agency_form = CounterAgencyForm(request.GET if "agency" in request.GET else None, viewer=request.user)
     if not (agency_form.is_bound and agency_form.is_valid()):
-        messages.error(request, _("Chọn cơ quan gửi trước khi đăng ký bưu gửi tại quầy."))
-        return redirect("items:counter_accept")
+        if request.method == "POST":
+            messages.error(request, _("Chọn cơ quan gửi trước khi đăng ký bưu gửi tại quầy."))
+        return render(request, "items/post_counter_register.html", {"agency_form": agency_form, "agency": None})
     agency = agency_form.cleaned_data["agency"]
     form = CounterRegisterForm(request.POST if request.method == "POST" else None, viewer=request.user, agency=agency,
                                initial={"holder": request.GET.get("clerk") or None})
@@ -426,6 +427,8 @@ def handover_complete(request, pk: int):
 @require_POST
 def handover_cancel(request, pk: int):
     handover = selectors.handover_get(viewer=request.user, pk=pk)
+    if request.user.pk not in (handover.giver_id, handover.taker_id, handover.created_by_id):
+        raise PermissionDenied(_("Chỉ bên giao hoặc bên nhận được hủy phiếu."))
     form = ReasonForm(request.POST)
     if form.is_valid() and call_service(form, services.handover_cancel, actor=request.user, handover=handover,
                                         reason=form.cleaned_data["reason"]):
