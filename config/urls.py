@@ -6,6 +6,7 @@ urlpatterns = [
     path("accounts/", include("kt1.accounts.urls")),
     path("directory/", include("kt1.directory.urls")),
     path("items/", include("kt1.items.urls")),
+    path("dispatch/", include("kt1.dispatch.urls")),
     path("audit/", include("kt1.audit.urls")),
     path("api/v1/", include("kt1.api.urls")),
     path("", include("kt1.core.urls")),
