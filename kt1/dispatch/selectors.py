@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 
 from kt1.core.clock import LOCAL_TZ
 from kt1.core.errors import NotFound
-from kt1.core.permissions import restrict
+from kt1.core.permissions import restrict, scope_of
 from kt1.directory.models import Agency, Facility
 
-from .choices import RoundStatus, TransferStatus, TripStatus
+from .choices import BagStatus, RoundStatus, TransferStatus, TripStatus
 from .models import (
     Bag,
     BagEvent,
@@ -21,8 +21,11 @@ from .models import (
     BagTransfer,
     DeliveryRound,
     DeliveryRoute,
+    MailRoute,
     MailTrip,
     RoundRule,
+    SecrecyMixRule,
+    Vehicle,
     VehicleTrip,
 )
 
@@ -209,3 +212,70 @@ def trip_volumes(*, viewer, facility: Facility, date_from: dt.date, date_to: dt.
 def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(day, dt.time.min, tzinfo=LOCAL_TZ)
     return start, start + dt.timedelta(days=1)
+
+
+# --- reference data and lookups for the trip, round and configuration pages -----------------------
+
+
+def mail_route_list(*, viewer, active_on: dt.date | None = None, from_my_facilities: bool = False) -> QuerySet:
+    """Mail routes with their shifts; `from_my_facilities`: only routes leaving a facility the
+    viewer works at (the routes they may dispatch)."""
+    qs = restrict(MailRoute.objects.select_related("origin", "destination").prefetch_related("shifts"), viewer)
+    if active_on:
+        qs = qs.valid_on(active_on)
+    if from_my_facilities:
+        qs = qs.filter(origin_id__in=list(scope_of(viewer).facility_ids))
+    return qs.order_by("code")
+
+
+def mail_route_get(*, viewer, pk: int):
+    route = restrict(MailRoute.objects.select_related("origin", "destination"), viewer).filter(pk=pk).first()
+    if route is None:
+        raise NotFound(_("Không tìm thấy đường thư."))
+    return route
+
+
+def vehicle_list(*, viewer, active_on: dt.date | None = None) -> QuerySet:
+    qs = restrict(Vehicle.objects.select_related("facility"), viewer)
+    if active_on:
+        qs = qs.valid_on(active_on)
+    return qs.order_by("registration")
+
+
+def delivery_route_list(*, viewer, active_on: dt.date | None = None) -> QuerySet:
+    qs = restrict(DeliveryRoute.objects.select_related("facility").prefetch_related("admin_units"), viewer)
+    if active_on:
+        qs = qs.valid_on(active_on)
+    return qs.order_by("code")
+
+
+def delivery_route_get(*, viewer, pk: int) -> DeliveryRoute:
+    route = restrict(DeliveryRoute.objects.select_related("facility"), viewer).filter(pk=pk).first()
+    if route is None:
+        raise NotFound(_("Không tìm thấy tuyến phát."))
+    return route
+
+
+def mix_rule_list(*, viewer) -> QuerySet:
+    """Versions of the secrecy mix rule, newest first (global reference data)."""
+    return restrict(SecrecyMixRule.objects.all(), viewer).order_by("-valid_from", "-pk")
+
+
+def round_rule_list(*, viewer, active_on: dt.date | None = None) -> QuerySet:
+    qs = restrict(RoundRule.objects.all(), viewer)
+    if active_on:
+        qs = qs.valid_on(active_on)
+    return qs.order_by("unit_level", "-valid_from")
+
+
+def trips_to_carry(*, viewer) -> QuerySet:
+    """Planned mail trips not yet on a vehicle trip that the viewer may dispatch."""
+    return (restrict(MailTrip.objects.select_related("route__origin", "route__destination", "shift"), viewer, "change")
+            .filter(status=TripStatus.PLANNED, vehicle_trip__isnull=True).order_by("service_date", "shift__departs_at"))
+
+
+def bags_for_trip(*, viewer, origin_id: int, destination_id: int) -> QuerySet:
+    """Sealed bags at a route's origin bound for its destination and on no trip yet."""
+    return (restrict(Bag.objects.select_related("holder"), viewer)
+            .filter(status=BagStatus.SEALED, origin_id=origin_id, destination_id=destination_id, trip__isnull=True)
+            .order_by("sealed_at", "pk"))
