@@ -69,6 +69,9 @@ class ReferenceField(forms.ModelChoiceField):
                 ) from None
             raise
 
+    def label_from_instance(self, obj):
+        return _retired_mark(obj, super().label_from_instance(obj))
+
     def _visible_record(self, value):
         if self.visible is None or value in self.empty_values:
             return None
@@ -78,32 +81,46 @@ class ReferenceField(forms.ModelChoiceField):
             return None
 
 
+def _retired_mark(obj, label: str) -> str:
+    return label if obj.is_active else gettext("%(label)s — đã ngừng hiệu lực") % {"label": label}
+
+
 class UnitChoiceField(ReferenceField):
     def label_from_instance(self, obj):
-        if obj.level in COMMUNE_LEVELS and obj.parent_id:
-            return f"{obj.name} ({obj.parent.name})"
-        return obj.name
+        label = f"{obj.name} ({obj.parent.name})" if obj.level in COMMUNE_LEVELS and obj.parent_id else obj.name
+        return _retired_mark(obj, label)
 
 
 class AgencyChoiceField(ReferenceField):
     def label_from_instance(self, obj):
-        return f"{obj.name} ({obj.short_name})"
+        return _retired_mark(obj, f"{obj.name} ({obj.short_name})")
 
 
-def _units(user, *, provinces_only: bool = False, province_id: int | None = None) -> tuple[QuerySet, QuerySet]:
+def _offered(base: QuerySet, user, keep: int | None) -> QuerySet:
+    """Active records in change scope, plus the record's current value when editing (even if
+    retired since): an edit form then shows what is stored instead of silently blanking it, and
+    the service refuses the retired value by name if the person leaves it."""
+    condition = Q(pk__in=base.active().values("pk"))
+    if keep:
+        condition |= Q(pk=keep)
+    return restrict(base.filter(condition), user, "change")
+
+
+def _units(user, *, provinces_only: bool = False, province_id: int | None = None,
+           keep: int | None = None) -> tuple[QuerySet, QuerySet]:
     """(choices, visible) for an administrative-unit field."""
     base = AdministrativeUnit.objects.select_related("parent")
     if provinces_only:
         base = base.filter(level=UnitLevel.PROVINCE)
     if province_id is not None:
         base = base.filter(Q(pk=province_id) | Q(parent_id=province_id))
-    choices = restrict(base.active(), user, "change").order_by("parent__code", "code")
-    return choices, restrict(base, user, "view")
+    return _offered(base, user, keep).order_by("parent__code", "code"), restrict(base, user, "view")
 
 
-def _parents(model: type[Model], user, *, exclude_tree_of: Model | None = None, related=()) -> tuple[QuerySet, QuerySet]:
-    base = model.objects.select_related(*related)
-    choices = restrict(base.active(), user, "change")
+def _parents(model: type[Model], user, *, exclude_tree_of: Model | None = None,
+             keep: int | None = None) -> tuple[QuerySet, QuerySet]:
+    base = model.objects.all()
+    choices = _offered(base, user, keep)
     if exclude_tree_of is not None and exclude_tree_of.pk:
         choices = choices.exclude(pk__in=_descendant_ids(model, exclude_tree_of.pk))
     return choices, restrict(base, user, "view")
@@ -172,10 +189,10 @@ class AgencyForm(forms.Form):
         if agency is not None:
             kwargs.setdefault("initial", _initial(agency, self.FIELDS))
         super().__init__(*args, **kwargs)
-        units, visible_units = _units(user)
+        units, visible_units = _units(user, keep=agency.admin_unit_id if agency else None)
         self.fields["admin_unit"].queryset = units
         self.fields["admin_unit"].visible = visible_units
-        parents, visible_parents = _parents(Agency, user, exclude_tree_of=agency)
+        parents, visible_parents = _parents(Agency, user, exclude_tree_of=agency, keep=agency.parent_id if agency else None)
         self.fields["parent"].queryset = parents.order_by("name")
         self.fields["parent"].visible = visible_parents
 
@@ -230,10 +247,11 @@ class FacilityForm(forms.Form):
         if facility is not None:
             kwargs.setdefault("initial", _initial(facility, self.FIELDS))
         super().__init__(*args, **kwargs)
-        units, visible_units = _units(user)
+        units, visible_units = _units(user, keep=facility.admin_unit_id if facility else None)
         self.fields["admin_unit"].queryset = units
         self.fields["admin_unit"].visible = visible_units
-        parents, visible_parents = _parents(Facility, user, exclude_tree_of=facility)
+        parents, visible_parents = _parents(Facility, user, exclude_tree_of=facility,
+                                            keep=facility.parent_id if facility else None)
         self.fields["parent"].queryset = parents.order_by("postcode")
         self.fields["parent"].visible = visible_parents
 

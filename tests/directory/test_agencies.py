@@ -306,3 +306,29 @@ def test_messages_follow_the_chosen_language(world, signed_in):
     response = client.post(NEW, {})
     assert response.status_code == 200
     assert response.context["form"].errors["name"] == ["This field is required."]
+
+
+def test_edit_keeps_a_since_retired_parent_visible_and_asks_to_replace_it(world, signed_in):
+    a = world["A"]
+    services.agency_update(actor=f.root_admin(), agency=a.other_agency, parent=a.agency)
+    services.agency_retire(actor=f.root_admin(), agency=a.agency)
+    client = signed_in(a.people["admin"])
+    url = detail(a.other_agency) + "edit/"
+
+    page = client.get(url).content.decode()
+    assert f'<option value="{a.agency.pk}" selected>{a.agency.name} ({a.agency.short_name}) — đã ngừng hiệu lực</option>' in page
+
+    data = form_data(a.other_agency.admin_unit, name="Tên mới", short_name=a.other_agency.short_name,
+                     level=a.other_agency.level, parent=a.agency.pk)
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["parent"] == [
+        f"Cơ quan cấp trên “{a.agency.name}” đã ngừng hiệu lực, không chọn được."]
+    a.other_agency.refresh_from_db()
+    assert a.other_agency.name != "Tên mới" and a.other_agency.parent_id == a.agency.pk
+
+    assert client.post(url, {**data, "parent": ""}).status_code == 302
+    a.other_agency.refresh_from_db()
+    assert a.other_agency.name == "Tên mới" and a.other_agency.parent is None
+    assert AuditEntry.objects.filter(action="agency.updated", object_id=str(a.other_agency.pk)).last().data["changed"] == [
+        "name", "parent"]
