@@ -125,6 +125,24 @@ SPECS: dict[str, Spec] = {
            for name, allowed in [("items:handover_complete", {"operator"}),
                                  ("items:handover_cancel", {"counter_clerk", "operator"})]},
     },
+    **{  # agency side and tracking: everyone searches and opens items in scope; the agency pages are the
+        # clerk's (404 for the others); cancelling is the sending clerk's (403 for those who see the item);
+        # pickup pages for the requesting clerk and the staff who confirm (tests/items runs the actions).
+        "items:track": Spec(EVERYONE),
+        "items:item_detail": Spec(EVERYONE, kwargs=lambda w: {"tracking_number": _doc_item(w).tracking_number}),
+        "items:cancel": Spec(frozenset({"agency_clerk"}), kwargs=lambda w: {"tracking_number": _doc_item(w).tracking_number},
+                             method="POST", denied=403),
+        "items:outgoing": Spec(frozenset({"agency_clerk"})),
+        "items:incoming": Spec(frozenset({"agency_clerk"})),
+        "items:register": Spec(frozenset({"agency_clerk"})),
+        "items:recipient_addresses": Spec(frozenset({"agency_clerk"})),
+        "items:pickup_list": Spec(frozenset({"agency_clerk", "counter_clerk", "supervisor"})),
+        "items:pickup_new": Spec(frozenset({"agency_clerk"})),
+        "items:pickup_detail": Spec(frozenset({"agency_clerk", "counter_clerk", "supervisor"}),
+                                    kwargs=lambda w: {"pk": _agency_pickup(w).pk}),
+        "items:pickup_cancel": Spec(frozenset({"agency_clerk"}), kwargs=lambda w: {"pk": _agency_pickup(w).pk},
+                                    method="POST"),
+    },
     **{  # people pages: administrators manage the people of their province; the police and supervisors
         # read them (403 on a manager's action); a page whose permission a person lacks is 404. A person
         # sees their own vettings (403 on a decision); only the police decide. tests/accounts runs the actions.
@@ -199,6 +217,19 @@ def _doc_item(w):
 
     return Item.objects.filter(sender_agency=w.agency, status="registered").first() or f.item(
         w.people["agency_clerk"], w.other_agency)
+
+
+def _agency_pickup(w):
+    """A pickup request of the world's agency for one registered item (built once through the services)."""
+    from kt1.items.models import PickupRequest
+    from kt1.items.services import pickup_request
+    from tests import factories as f
+
+    existing = PickupRequest.objects.filter(agency=w.agency).first()
+    if existing:
+        return existing
+    item = f.item(w.people["agency_clerk"], w.other_agency)
+    return pickup_request(actor=w.people["agency_clerk"], agency=w.agency, tracking_numbers=[item.tracking_number])
 
 
 def _doc_delivery(w):

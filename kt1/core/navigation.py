@@ -18,12 +18,16 @@ from .permissions import scope_of
 class NavItem:
     url_name: str
     label: str | Promise
-    permission: str | None = None  # None: every signed-in person
+    permission: str | tuple[str, ...] | None = None  # None: every signed-in person; a tuple: any of them
     section: str = "main"
 
 
 MENU: list[NavItem] = [
     NavItem("core:home", _("Trang chủ")),
+    NavItem("items:track", _("Tra cứu bưu gửi"), "items.view", "items"),
+    NavItem("items:outgoing", _("Bưu gửi đi"), "items.register", "items"),
+    NavItem("items:incoming", _("Bưu gửi đến"), "items.register", "items"),
+    NavItem("items:pickup_list", _("Yêu cầu thu gom"), ("items.pickup.request", "items.pickup.confirm"), "items"),
     NavItem("directory:agency_list", _("Cơ quan"), "directory.view", "directory"),
     NavItem("directory:facility_list", _("Cơ sở bưu chính"), "directory.view", "directory"),
     NavItem("directory:unit_list", _("Đơn vị hành chính"), "directory.view", "directory"),
@@ -41,7 +45,8 @@ def visible_menu(user, current_path: str) -> list[dict]:
     scope = scope_of(user)
     items = []
     for item in MENU:
-        if item.permission and not scope.has(item.permission):
+        codes = (item.permission,) if isinstance(item.permission, str) else item.permission
+        if codes and not any(scope.has(code) for code in codes):
             continue
         try:
             url = reverse(item.url_name)
