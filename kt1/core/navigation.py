@@ -38,6 +38,10 @@ MENU: list[NavItem] = [
     NavItem("items:my_items", _("Bưu gửi tôi đang giữ"), "items.custody", "items"),
     NavItem("items:counter_accept", _("Chấp nhận tại quầy"), "items.accept", "items"),
     NavItem("items:handover_list", _("Phiếu giao nhận"), "items.custody", "items"),
+    NavItem("dispatch:trip_list", _("Chuyến thư"), "dispatch.view", "dispatch"),
+    NavItem("dispatch:round_list", _("Chuyến phát"), "dispatch.view", "dispatch"),
+    NavItem("dispatch:volume_report", _("Báo cáo sản lượng"), "dispatch.report", "dispatch"),
+    NavItem("dispatch:config", _("Cấu hình vận chuyển"), "dispatch.configure", "dispatch"),
 ]
 
 
