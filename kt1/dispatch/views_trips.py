@@ -12,6 +12,8 @@ object a 403 (DomainErrorMiddleware).
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Count, Q
@@ -153,7 +155,9 @@ def _trip_context(request, trip: MailTrip, **extra) -> dict:
         "can_arrive": is_crew and trip.status == TripStatus.DEPARTED,
         "can_load": can_load,
         "load_form": extra.pop("load_form", None) or (TripLoadForm(viewer=user, trip=trip) if can_load else None),
-        "transfer_url": _maybe_url("dispatch:transfer_new", query=f"trip={trip.pk}") if not_held and vt else None,
+        "transfer_url": _maybe_url("dispatch:transfer_new", query=urlencode({
+            "trip": trip.pk, "bag": [b.pk for b in not_held], "taker": vt.escort_id or vt.driver_id}, doseq=True))
+        if not_held and vt else None,
         "can_assign_vehicle": vt is None and trip.status == TripStatus.PLANNED and has_perm(user, "dispatch.trip"),
         **extra,
     }
