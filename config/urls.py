@@ -7,6 +7,7 @@ urlpatterns = [
     path("directory/", include("kt1.directory.urls")),
     path("items/", include("kt1.items.urls")),
     path("dispatch/", include("kt1.dispatch.urls")),
+    path("incidents/", include("kt1.incidents.urls")),
     path("audit/", include("kt1.audit.urls")),
     path("api/v1/", include("kt1.api.urls")),
     path("", include("kt1.core.urls")),

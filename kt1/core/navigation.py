@@ -38,10 +38,14 @@ MENU: list[NavItem] = [
     NavItem("items:my_items", _("Bưu gửi tôi đang giữ"), "items.custody", "items"),
     NavItem("items:counter_accept", _("Chấp nhận tại quầy"), "items.accept", "items"),
     NavItem("items:handover_list", _("Phiếu giao nhận"), "items.custody", "items"),
+    NavItem("dispatch:bag_list", _("Túi thư"), "dispatch.view", "dispatch"),
+    NavItem("dispatch:transfer_inbox", _("Giao nhận túi thư"), ("dispatch.bag", "dispatch.trip", "dispatch.carry"),
+            "dispatch"),
     NavItem("dispatch:trip_list", _("Chuyến thư"), "dispatch.view", "dispatch"),
     NavItem("dispatch:round_list", _("Chuyến phát"), "dispatch.view", "dispatch"),
     NavItem("dispatch:volume_report", _("Báo cáo sản lượng"), "dispatch.report", "dispatch"),
     NavItem("dispatch:config", _("Cấu hình vận chuyển"), "dispatch.configure", "dispatch"),
+    NavItem("incidents:incident_list", _("Sự cố"), "incidents.view", "incidents"),
 ]
 
 
