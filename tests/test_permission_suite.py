@@ -26,6 +26,8 @@ ROLES = ("admin", "agency_clerk", "counter_clerk", "postman", "operator", "drive
          "supervisor", "oversight", "police", "finance")
 EVERYONE = frozenset(ROLES)
 POSTAL = frozenset({"counter_clerk", "postman", "operator", "driver", "escort", "supervisor"})
+DISPATCH_READERS = POSTAL | {"admin", "oversight", "police"}
+NO_DISPATCH = {"agency_clerk": 404, "finance": 404}  # no dispatch reads at all: the object is unknown to them
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,43 @@ SPECS: dict[str, Spec] = {
         "api:item_detail": Spec(EVERYONE, kwargs=lambda w: {"tracking_number": _api_item(w).tracking_number}, api=True),
         "api:item_events": Spec(EVERYONE, kwargs=lambda w: {"tracking_number": _api_item(w).tracking_number}, api=True),
         "api:event_batch": Spec(POSTAL | {"agency_clerk"}, method="POST", api=True),
+    },
+    **{  # dispatch API: postal staff, administrators, oversight and the police of the province read bags,
+        # transfers, trips, rounds and incidents (agency clerks and finance get 404); an action is for the
+        # roles holding its code (403 for the other readers) and, among them, for the person it names: the
+        # taker confirms a transfer, the crew departs, the round's postman starts it, a person present
+        # confirms a record. POST on the collection URLs (create) shares their GET names and runs as every
+        # role in tests/api/test_dispatch_api.py, which also runs the permitted actions.
+        **{name: Spec(DISPATCH_READERS, api=True) for name in (
+            "api:bag_list", "api:transfer_list", "api:mail_trip_list", "api:vehicle_trip_list", "api:round_list",
+            "api:round_coverage", "api:incident_list")},
+        "api:trip_volumes": Spec(frozenset({"admin", "supervisor", "oversight"}), api=True),
+        "api:bag_detail": Spec(DISPATCH_READERS, kwargs=lambda w: {"pk": _dispatch_bag(w).pk}, api=True),
+        **{name: Spec(frozenset({"counter_clerk", "operator", "supervisor"}), kwargs=lambda w: {"pk": _dispatch_bag(w).pk},
+                      method="POST", denied=403, denied_by_role=NO_DISPATCH, api=True)
+           for name in ("api:bag_items", "api:bag_seal", "api:bag_receive", "api:bag_scan", "api:bag_open_finish")},
+        "api:bag_item_remove": Spec(
+            frozenset({"counter_clerk", "operator", "supervisor"}), method="POST", denied=403,
+            denied_by_role=NO_DISPATCH, api=True,
+            kwargs=lambda w: {"pk": _dispatch_bag(w).pk, "tracking_number": _api_item(w).tracking_number}),
+        "api:transfer_detail": Spec(DISPATCH_READERS, kwargs=lambda w: {"pk": _dispatch_transfer(w).pk}, api=True),
+        "api:transfer_confirm": Spec(frozenset({"driver"}), kwargs=lambda w: {"pk": _dispatch_transfer(w).pk},
+                                     method="POST", denied=403, denied_by_role=NO_DISPATCH, api=True),
+        "api:transfer_cancel": Spec(frozenset({"operator", "driver"}), kwargs=lambda w: {"pk": _dispatch_transfer(w).pk},
+                                    method="POST", denied=403, denied_by_role=NO_DISPATCH, api=True),
+        "api:mail_trip_detail": Spec(DISPATCH_READERS, kwargs=lambda w: {"pk": _dispatch_trip(w).pk}, api=True),
+        **{name: Spec(frozenset({"driver", "escort"}), kwargs=lambda w: {"pk": _dispatch_trip(w).pk}, method="POST",
+                      denied=403, denied_by_role=NO_DISPATCH, api=True)
+           for name in ("api:mail_trip_depart", "api:mail_trip_arrive")},
+        "api:round_detail": Spec(DISPATCH_READERS, kwargs=lambda w: {"pk": _dispatch_round(w).pk}, api=True),
+        "api:round_start": Spec(frozenset({"postman"}), kwargs=lambda w: {"pk": _dispatch_round(w).pk}, method="POST",
+                                denied=403, denied_by_role=NO_DISPATCH, api=True),
+        "api:round_complete": Spec(frozenset({"postman", "supervisor"}), kwargs=lambda w: {"pk": _dispatch_round(w).pk},
+                                   method="POST", denied=403, denied_by_role=NO_DISPATCH, api=True),
+        "api:incident_detail": Spec(DISPATCH_READERS, kwargs=lambda w: {"pk": _dispatch_record(w).incident_id},
+                                    api=True),
+        "api:record_confirm": Spec(frozenset({"escort"}), kwargs=lambda w: {"pk": _dispatch_record(w).pk},
+                                   method="POST", denied=403, denied_by_role=NO_DISPATCH, api=True),
     },
     **{  # directory pages: everyone reads within the province; only administrators change it, and
         # the others, who can see the object, get 403 (see tests/directory for the permitted actions).
@@ -318,6 +357,100 @@ def _api_item(w):
 
     return Item.objects.filter(sender_agency=w.agency).order_by("pk").first() or f.item(
         w.people["agency_clerk"], w.other_agency)
+
+
+def _dispatch_bag(w):
+    """An open bag at the world's processing facility for its commune office."""
+    from kt1.dispatch.models import Bag
+    from kt1.dispatch.services import bag_create
+
+    return Bag.objects.filter(origin=w.processing, status="open").order_by("pk").first() or bag_create(
+        actor=w.people["operator"], destination=w.post_office)
+
+
+def _dispatch_transfer(w):
+    """An unconfirmed transfer: the world's operator lists a sealed bag of one item for its driver."""
+    import datetime as dt
+    import uuid
+
+    from kt1.core.clock import local_today
+    from kt1.dispatch import services as d
+    from kt1.dispatch.models import BagTransfer, SecrecyMixRule
+    from kt1.items.services import CustodyRequest, custody_record
+    from tests import factories as f
+
+    p = w.people
+    existing = BagTransfer.objects.filter(giver=p["operator"], status="open").first()
+    if existing:
+        return existing
+    for role in ("agency_clerk", "counter_clerk", "operator", "driver"):
+        f.cleared(p[role], police=p["police"])
+    if not SecrecyMixRule.objects.exists():
+        d.mix_rule_set(actor=f.root_admin(), groups=[["A"], ["B", "C"], ["none"]],
+                       valid_from=local_today() - dt.timedelta(days=1))
+    item = f.item(p["agency_clerk"], w.other_agency)
+    for actor, code in ((p["counter_clerk"], "EMA"), (p["operator"], "KHOV")):
+        custody_record(actor=actor, request=CustodyRequest(event_uuid=uuid.uuid4(), tracking_number=item.tracking_number,
+                                                           code=code))
+    bag = d.bag_create(actor=p["operator"], destination=w.post_office)
+    d.bag_add_item(actor=p["operator"], bag=bag, tracking_number=item.tracking_number)
+    d.bag_seal(actor=p["operator"], bag=bag, seal_number=f"PS-{w.province.pk}")
+    return d.transfer_create(actor=p["operator"], taker=p["driver"], bags=[bag])
+
+
+def _dispatch_trip(w):
+    """A planned mail trip processing → commune office on a vehicle trip with the world's driver and escort."""
+    import datetime as dt
+
+    from kt1.core.clock import local_today
+    from kt1.dispatch import services as d
+    from kt1.dispatch.models import MailTrip
+    from tests.factories import root_admin
+
+    existing = MailTrip.objects.filter(route__origin=w.processing).first()
+    if existing:
+        return existing
+    p = w.people
+    route = d.mail_route_create(actor=root_admin(), code=f"PS{w.province.pk}", name="Tuyến thử", origin=w.processing,
+                                destination=w.post_office, shifts=[("Sáng", dt.time(7, 0))])
+    trip = d.mail_trip_create(actor=p["operator"], route=route, shift=route.shifts.get(), service_date=local_today())
+    vehicle = d.vehicle_create(actor=root_admin(), registration=f"PS-{w.province.pk}", facility=w.processing,
+                               is_dedicated=False)
+    d.vehicle_trip_create(actor=p["operator"], vehicle=vehicle, driver=p["driver"], escort=p["escort"],
+                          service_date=local_today(), mail_trips=[trip])
+    return trip
+
+
+def _dispatch_round(w):
+    """A planned delivery round of the world's commune office for its postman."""
+    from kt1.core.clock import local_today
+    from kt1.dispatch import services as d
+    from kt1.dispatch.models import DeliveryRound
+    from tests.factories import root_admin
+
+    existing = DeliveryRound.objects.filter(route__facility=w.post_office).first()
+    if existing:
+        return existing
+    route = d.delivery_route_create(actor=root_admin(), code=f"PS{w.province.pk}", name="Tuyến phát thử",
+                                    facility=w.post_office, admin_units=[w.commune])
+    return d.round_create(actor=w.people["counter_clerk"], route=route, postman=w.people["postman"],
+                          service_date=local_today())
+
+
+def _dispatch_record(w):
+    """The written record of an incident at the world's processing facility, drawn up by another
+    operator with the world's escort present (not yet confirmed by the escort)."""
+    from kt1.incidents.models import IncidentRecord
+    from kt1.incidents.services import incident_open
+    from tests import factories as f
+
+    existing = IncidentRecord.objects.filter(incident__facility=w.processing).first()
+    if existing:
+        return existing
+    reporter = f.person("operator", facility=w.processing)
+    incident = incident_open(actor=reporter, kind="other", facility=w.processing, description="Sự cố thử",
+                             present=[w.people["escort"]])
+    return incident.records.get()
 
 
 def test_every_url_has_a_permission_spec():
