@@ -74,10 +74,64 @@ def home_tiles(user) -> list[Tile]:
         else:
             tiles.append(Tile(_("Quyền giao nhận bưu gửi KT1"), clearance.reason, "", "bad", "clearance"))
 
+    tiles.extend(_item_tiles(user, scope))
+    tiles.extend(_dispatch_tiles(user, scope))
+
     if "agency_clerk" in roles:
         for agency in Agency.objects.filter(pk__in=scope.agency_ids):
             tiles.append(Tile(_("Cơ quan của bạn"), agency.short_name, _url("directory:agency_detail", args=[agency.pk]),
                               "", "my-agency"))
+    return tiles
+
+
+def _item_tiles(user, scope) -> list[Tile]:
+    from kt1.items.choices import ItemStatus, PickupStatus
+    from kt1.items.models import Item
+    from kt1.items.selectors import handovers_waiting_for, item_list, pickup_list
+
+    tiles = []
+    if scope.has("items.custody") or scope.has("items.register"):
+        waiting = handovers_waiting_for(viewer=user).count()
+        tiles.append(Tile(_("Phiếu giao nhận chờ bạn ký nhận"), str(waiting), _url("items:handover_list"),
+                          "attention" if waiting else "good", "handovers-waiting"))
+    if scope.has("items.custody"):
+        held = restrict(Item.objects.filter(holder=user), user).count()
+        tiles.append(Tile(_("Bưu gửi bạn đang giữ"), str(held), _url("items:my_items"), "", "items-held"))
+    if scope.has("items.pickup.confirm"):
+        pending = pickup_list(viewer=user, status=PickupStatus.REQUESTED).count()
+        tiles.append(Tile(_("Yêu cầu thu gom chờ xác nhận"), str(pending), _url("items:pickup_list", "?status=requested"),
+                          "attention" if pending else "good", "pickups-waiting"))
+    if scope.has("items.register") and scope.agency_ids:
+        outgoing = item_list(viewer=user, direction="outgoing", status=ItemStatus.REGISTERED).count()
+        tiles.append(Tile(_("Bưu gửi đi chờ bưu điện nhận"), str(outgoing), _url("items:outgoing", "?status=registered"),
+                          "attention" if outgoing else "", "outgoing-registered"))
+        incoming = item_list(viewer=user, direction="incoming", status=ItemStatus.OUT_FOR_DELIVERY).count()
+        tiles.append(Tile(_("Bưu gửi đến đang trên đường phát"), str(incoming),
+                          _url("items:incoming", "?status=out_for_delivery"), "", "incoming-out"))
+    return tiles
+
+
+def _dispatch_tiles(user, scope) -> list[Tile]:
+    from kt1.dispatch.choices import BagStatus
+    from kt1.dispatch.models import Bag
+    from kt1.dispatch.selectors import transfers_waiting_for
+    from kt1.incidents.choices import IncidentStatus
+    from kt1.incidents.models import Incident
+
+    tiles = []
+    if scope.has("dispatch.bag") or scope.has("dispatch.carry"):
+        waiting = transfers_waiting_for(viewer=user).count()
+        tiles.append(Tile(_("Túi thư chờ bạn xác nhận nhận"), str(waiting), _url("dispatch:transfer_inbox"),
+                          "attention" if waiting else "good", "bag-transfers-waiting"))
+    if scope.has("dispatch.bag"):
+        to_receive = restrict(Bag.objects.filter(holder=user, status__in=[BagStatus.IN_TRANSIT, BagStatus.SEALED],
+                                                 destination_id__in=scope.facility_ids), user).count()
+        tiles.append(Tile(_("Túi thư đến chờ kiểm tra niêm phong"), str(to_receive), _url("dispatch:bag_list", "?direction=in"),
+                          "attention" if to_receive else "good", "bags-to-receive"))
+    if scope.has("incidents.view") and (scope.roles & {"supervisor", "police", "oversight", "admin"}):
+        open_incidents = restrict(Incident.objects.exclude(status=IncidentStatus.CLOSED), user).count()
+        tiles.append(Tile(_("Sự cố chưa kết thúc"), str(open_incidents), _url("incidents:incident_list"),
+                          "bad" if open_incidents else "good", "open-incidents"))
     return tiles
 
 

@@ -38,8 +38,17 @@ def admin_unit_scope(scope: Scope, action: str) -> Q:
     return q if q is EVERYTHING or q is NOTHING else q | _admin_conditions(scope, "parent_id")
 
 
+def _may_address_items(scope: Scope) -> bool:
+    return scope.has("items.register") or scope.has("items.accept")
+
+
 @scope_rule("directory.agency")
 def agency_scope(scope: Scope, action: str) -> Q:
+    if action == "recipient":
+        # Choosing a recipient: KT1 carries mail between provinces, so whoever registers items may
+        # address any agency in the country (name and delivery address are envelope data). Detail
+        # pages, contacts and the directory lists stay province-scoped.
+        return EVERYTHING if _may_address_items(scope) else NOTHING
     if action == "view":
         return _province_conditions(scope, "province_id")
     return _admin_conditions(scope, "province_id")
@@ -54,6 +63,8 @@ def facility_scope(scope: Scope, action: str) -> Q:
 
 @scope_rule("directory.agencyaddress")
 def address_scope(scope: Scope, action: str) -> Q:
+    if action == "recipient":
+        return EVERYTHING if _may_address_items(scope) else NOTHING
     if action == "view":
         return _province_conditions(scope, "agency__province_id")
     return _admin_conditions(scope, "agency__province_id")

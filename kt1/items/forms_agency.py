@@ -73,10 +73,11 @@ def recipient_addresses(user, agency_id) -> QuerySet:
         agency_id = int(agency_id)
     except (TypeError, ValueError):
         return AgencyAddress.objects.none()
-    agency = restrict(Agency.objects.filter(pk=agency_id), user).first()
+    agency = restrict(Agency.objects.filter(pk=agency_id), user, "recipient").first()
     if agency is None:
         return AgencyAddress.objects.none()
-    return restrict(AgencyAddress.objects.active().filter(agency=agency).select_related("admin_unit"), user).order_by(
+    return restrict(AgencyAddress.objects.active().filter(agency=agency).select_related("admin_unit"), user,
+                    "recipient").order_by(
         "-is_default", "label", "pk")
 
 
@@ -125,8 +126,8 @@ class ItemRegisterForm(forms.Form):
             # One agency: it is the sender; nothing to choose.
             self.fields["sender_agency"].initial = own_ids[0]
             self.fields["sender_agency"].widget = forms.HiddenInput()
-        visible = restrict(Agency.objects.all(), user)
-        recipients = restrict(Agency.objects.active(), user).select_related("province")
+        visible = restrict(Agency.objects.all(), user, "recipient")
+        recipients = restrict(Agency.objects.active(), user, "recipient").select_related("province")
         if len(own_ids) == 1:
             recipients = recipients.exclude(pk=own_ids[0])
         self.fields["recipient_agency"].queryset = recipients.order_by("name")

@@ -123,7 +123,6 @@ def test_people_who_register_nothing_are_refused_and_nothing_is_created(world):
 
 BAD_REGISTRATIONS = {
     "unknown recipient": ({"recipient_agency": 999_999}, "recipient_agency", "không tồn tại"),
-    "recipient in another province": ("B", "recipient_agency", "không tồn tại"),
     "retired recipient": ("retired", "recipient_agency", "ngừng hiệu lực"),
     "unknown sender": ({"sender_agency": 999_999}, "sender_agency", "không tồn tại"),
     "zero weight": ({"weight_g": 0}, "weight_g", "lớn hơn 0"),
@@ -173,11 +172,17 @@ def test_bad_registrations_answer_400_naming_the_field_and_create_nothing(world,
 def test_an_agency_out_of_scope_answers_like_an_unknown_one(world):
     a = world["A"]
     client = api_client(a.people["agency_clerk"])
-    unknown = register(client, a, recipient_agency=999_999).json()
-    foreign = register(client, a, recipient_agency=world["B"].agency.pk).json()
+    unknown = register(client, a, sender_agency=999_999).json()
+    foreign = register(client, a, sender_agency=world["B"].agency.pk).json()
     assert foreign["code"] == unknown["code"] == "invalid"
     assert foreign["message"].replace(str(world["B"].agency.pk), "#") == unknown["message"].replace("999999", "#")
     assert world["B"].agency.name not in json.dumps(foreign, ensure_ascii=False)
+
+
+def test_a_recipient_in_another_province_is_addressed_between_provinces(world):
+    a = world["A"]
+    response = register(api_client(a.people["agency_clerk"]), a, recipient_agency=world["B"].agency.pk)
+    assert response.status_code == 201 and response.json()["zone"] == "between"
 
 
 # --- reading items ---------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def test_register_form_offers_only_what_the_clerk_may_pick(a, world):
     recipients = html.split('name="recipient_agency"', 1)[1].split("</select>", 1)[0]
     assert a.other_agency.name in recipients
     assert a.agency.name not in recipients  # not to itself
-    assert world["B"].agency.name not in recipients  # agencies the clerk cannot see
+    assert world["B"].agency.name in recipients  # KT1 carries mail between provinces
     assert 'hx-get="/items/register/addresses/"' in html
 
 
@@ -139,11 +139,19 @@ def test_register_refuses_a_retired_recipient(a):
     assert not Item.objects.exists()
 
 
-def test_register_refuses_an_agency_of_another_province(a, world):
+def test_register_addresses_an_agency_of_another_province(a, world):
+    """KT1 carries mail between provinces (liên tỉnh): any active agency of the country is a recipient."""
+    response = verified_client(a.people["agency_clerk"]).post(
+        reverse("items:register"), form_data(a, recipient_agency=world["B"].agency.pk))
+    assert response.status_code == 302
+    item = Item.objects.get()
+    assert item.recipient_agency == world["B"].agency and item.zone == "between"
+
+
+def test_register_refuses_an_unknown_recipient(a):
     html = text(verified_client(a.people["agency_clerk"]).post(
-        reverse("items:register"), form_data(a, recipient_agency=world["B"].agency.pk)))
+        reverse("items:register"), form_data(a, recipient_agency=999_999)))
     assert "Cơ quan nhận không tồn tại hoặc không chọn được." in html
-    assert world["B"].agency.name not in html.split('name="recipient_agency"', 1)[1].split("</select>", 1)[0]
     assert not Item.objects.exists()
 
 
@@ -180,7 +188,7 @@ def test_address_options_for_the_chosen_recipient(a, world):
     address = a.other_agency.addresses.get()
     assert f'value="{address.pk}"' in html and address.street in html
     theirs = text(client.get(url, {"recipient_agency": world["B"].agency.pk}))
-    assert world["B"].agency.addresses.get().street not in theirs
+    assert world["B"].agency.addresses.get().street in theirs  # another province's agency is a recipient too
     assert text(client.get(url, {"recipient_agency": "x"})).count("<option") == 1
 
 

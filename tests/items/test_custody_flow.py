@@ -193,3 +193,18 @@ def test_registration_validation(a):
     ok = reg(urgency="scheduled", deliver_by=now() + dt.timedelta(days=1), secrecy="A",
              private={"registry_number": "01/TM"})
     assert ok.kind_rule.max_weight_g == 2000
+
+
+def test_between_provinces_a_clerk_may_address_any_agency(a, world):
+    """KT1 carries mail between provinces: the recipient may be an agency of another province."""
+    from kt1.core.permissions import restrict
+    from kt1.directory.models import Agency
+
+    clerk = a.people["agency_clerk"]
+    far = world["B"].agency
+    assert not restrict(Agency.objects.filter(pk=far.pk), clerk).exists()  # not in the directory view
+    assert restrict(Agency.objects.filter(pk=far.pk), clerk, "recipient").exists()
+    item = f.item(clerk, far)
+    assert item.zone == "between"
+    # Oversight may read the directory but registers nothing, so it addresses nobody.
+    assert not restrict(Agency.objects.filter(pk=far.pk), a.people["oversight"], "recipient").exists()

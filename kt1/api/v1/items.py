@@ -309,7 +309,7 @@ class ItemCreateApi(ScopedApiMixin, APIView):
         if sender_id is None:
             own = sorted(scope_of(user).agency_ids)
             sender_id = own[0] if len(own) == 1 else None
-        recipient = _agency_in_scope(user, data["recipient_agency"], "recipient_agency", _("Cơ quan nhận"))
+        recipient = _agency_in_scope(user, data["recipient_agency"], "recipient_agency", _("Cơ quan nhận"), "recipient")
         item = services.item_register(
             actor=user,
             data=services.ItemInput(
@@ -328,11 +328,12 @@ class ItemCreateApi(ScopedApiMixin, APIView):
                         headers={"Location": reverse("api:item_detail", kwargs={"tracking_number": item.tracking_number})})
 
 
-def _agency_in_scope(user, pk: int | None, field: str, label: str) -> Agency | None:
-    """An agency the caller may see; one outside the scope answers exactly like an unknown one."""
+def _agency_in_scope(user, pk: int | None, field: str, label: str, action: str = "view") -> Agency | None:
+    """An agency the caller may see (as sender) or address (as recipient: any agency of the country);
+    one outside the scope answers exactly like an unknown one."""
     if pk is None:
         return None
-    agency = restrict(Agency.objects.all(), user).filter(pk=pk).first()
+    agency = restrict(Agency.objects.all(), user, action).filter(pk=pk).first()
     if agency is None:
         message = _("%(label)s “%(name)s” không tồn tại.") % {"label": label, "name": pk}
         raise ValidationFailed(message, detail={field: message})
@@ -342,7 +343,7 @@ def _agency_in_scope(user, pk: int | None, field: str, label: str) -> Agency | N
 def _address_in_scope(user, pk: int | None) -> AgencyAddress | None:
     if pk is None:
         return None
-    address = restrict(AgencyAddress.objects.all(), user).filter(pk=pk).first()
+    address = restrict(AgencyAddress.objects.all(), user, "recipient").filter(pk=pk).first()
     if address is None:
         message = _("%(label)s “%(name)s” không tồn tại.") % {"label": _("Địa chỉ phát"), "name": pk}
         raise ValidationFailed(message, detail={"recipient_address": message})
