@@ -28,6 +28,7 @@ EVERYONE = frozenset(ROLES)
 POSTAL = frozenset({"counter_clerk", "postman", "operator", "driver", "escort", "supervisor"})
 DISPATCH_READERS = POSTAL | {"admin", "oversight", "police"}
 NO_DISPATCH = {"agency_clerk": 404, "finance": 404}  # no dispatch reads at all: the object is unknown to them
+BAG_STAFF = frozenset({"operator", "counter_clerk", "supervisor"})
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,39 @@ SPECS: dict[str, Spec] = {
                                     kwargs=lambda w: {"pk": _agency_pickup(w).pk}),
         "items:pickup_cancel": Spec(frozenset({"agency_clerk"}), kwargs=lambda w: {"pk": _agency_pickup(w).pk},
                                     method="POST"),
+    },
+    **{  # bag pages: everyone acting for the post in the province (and its administrators, oversight and
+        # police) reads bags, transfers and incidents; clerks and finance get 404. Working on a bag is for
+        # operators, counter clerks and supervisors: the others, who see the bag, get 403. A transfer is
+        # confirmed by its taker and withdrawn by either party (403 for the others); a record is confirmed
+        # by a person named on it (403 for the others); an incident is
+        # closed by supervisors, administrators, oversight or the police. tests/dispatch/test_bag_pages.py
+        # and tests/incidents/test_incident_pages.py run the permitted actions.
+        "dispatch:bag_list": Spec(DISPATCH_READERS),
+        "dispatch:bag_new": Spec(BAG_STAFF),
+        "dispatch:bag_detail": Spec(DISPATCH_READERS, kwargs=lambda w: {"pk": _dispatch_bag(w).pk}),
+        "dispatch:bag_pdf": Spec(DISPATCH_READERS, kwargs=lambda w: {"pk": _dispatch_bag(w).pk}),
+        **{name: Spec(BAG_STAFF, kwargs=lambda w: {"pk": _dispatch_bag(w).pk}, method=method, denied=403,
+                      denied_by_role={"agency_clerk": 404, "finance": 404})
+           for name, method in [("dispatch:bag_add_item", "POST"), ("dispatch:bag_remove_item", "POST"),
+                                ("dispatch:bag_seal", "POST"), ("dispatch:bag_cancel", "POST"),
+                                ("dispatch:bag_receive", "GET"), ("dispatch:bag_open", "GET"),
+                                ("dispatch:bag_open_finish", "POST")]},
+        "dispatch:transfer_inbox": Spec(BAG_STAFF | {"driver", "escort"}),
+        "dispatch:transfer_new": Spec(BAG_STAFF | {"driver", "escort"}),
+        "dispatch:transfer_detail": Spec(DISPATCH_READERS, kwargs=lambda w: {"pk": _dispatch_transfer(w).pk}),
+        **{name: Spec(frozenset(allowed), kwargs=lambda w: {"pk": _dispatch_transfer(w).pk}, method="POST", denied=403,
+                      denied_by_role={"agency_clerk": 404, "finance": 404})
+           for name, allowed in [("dispatch:transfer_complete", {"driver"}),
+                                 ("dispatch:transfer_cancel", {"operator", "driver"})]},
+        "incidents:incident_list": Spec(DISPATCH_READERS),
+        "incidents:incident_detail": Spec(DISPATCH_READERS, kwargs=lambda w: {"pk": _dispatch_record(w).incident_id}),
+        "incidents:record_pdf": Spec(DISPATCH_READERS, kwargs=lambda w: {"pk": _dispatch_record(w).pk}),
+        "incidents:record_confirm": Spec(frozenset({"escort"}), kwargs=lambda w: {"pk": _dispatch_record(w).pk},
+                                         method="POST", denied=403, denied_by_role={"agency_clerk": 404, "finance": 404}),
+        "incidents:incident_close": Spec(frozenset({"supervisor", "admin", "oversight", "police"}),
+                                         kwargs=lambda w: {"pk": _dispatch_record(w).incident_id}, method="POST",
+                                         denied=403, denied_by_role={"agency_clerk": 404, "finance": 404}),
     },
     **{  # people pages: administrators manage the people of their province; the police and supervisors
         # read them (403 on a manager's action); a page whose permission a person lacks is 404. A person
