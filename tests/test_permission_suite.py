@@ -216,6 +216,36 @@ SPECS: dict[str, Spec] = {
                                          kwargs=lambda w: {"pk": _dispatch_record(w).incident_id}, method="POST",
                                          denied=403, denied_by_role={"agency_clerk": 404, "finance": 404}),
     },
+    **{  # dispatch trips, rounds, reports and configuration: everyone who reads dispatch in the province
+        # opens lists and details (an agency clerk or finance gets 404); planning is for operators and
+        # supervisors, the crew departs and arrives, the round's postman starts it (403 for colleagues
+        # who see it), reports for supervisors, administrators and oversight, configuration for
+        # administrators. tests/dispatch/test_trip_pages.py and test_reports.py run the actions.
+        "dispatch:trip_list": Spec(DISPATCH_READERS),
+        "dispatch:trip_new": Spec(frozenset({"operator", "supervisor"})),
+        "dispatch:trip_detail": Spec(DISPATCH_READERS, kwargs=lambda w: {"pk": _dispatch_trip(w).pk}),
+        "dispatch:trip_load": Spec(frozenset({"operator", "supervisor"}), kwargs=lambda w: {"pk": _dispatch_trip(w).pk},
+                                   method="POST"),
+        "dispatch:trip_depart": Spec(frozenset({"driver", "escort"}), kwargs=lambda w: {"pk": _dispatch_trip(w).pk},
+                                     method="POST"),
+        "dispatch:trip_arrive": Spec(frozenset({"driver", "escort"}), kwargs=lambda w: {"pk": _dispatch_trip(w).pk},
+                                     method="POST"),
+        "dispatch:vehicle_trip_list": Spec(DISPATCH_READERS),
+        "dispatch:vehicle_trip_new": Spec(frozenset({"operator", "supervisor"})),
+        "dispatch:round_list": Spec(DISPATCH_READERS),
+        "dispatch:round_new": Spec(frozenset({"counter_clerk", "postman", "supervisor"})),
+        "dispatch:round_detail": Spec(DISPATCH_READERS, kwargs=lambda w: {"pk": _dispatch_round(w).pk}),
+        "dispatch:round_start": Spec(frozenset({"postman"}), kwargs=lambda w: {"pk": _dispatch_round(w).pk},
+                                     method="POST", denied_by_role={"counter_clerk": 403, "supervisor": 403}),
+        "dispatch:round_complete": Spec(frozenset({"postman", "supervisor"}), kwargs=lambda w: {"pk": _dispatch_round(w).pk},
+                                        method="POST", denied_by_role={"counter_clerk": 403}),
+        "dispatch:coverage": Spec(DISPATCH_READERS),
+        "dispatch:volume_report": Spec(frozenset({"supervisor", "admin", "oversight"})),
+        "dispatch:volume_report_xlsx": Spec(frozenset({"supervisor", "admin", "oversight"})),
+        **{name: Spec(frozenset({"admin"})) for name in (
+            "dispatch:config", "dispatch:route_new", "dispatch:vehicle_new", "dispatch:delivery_route_new",
+            "dispatch:mix_rule_new", "dispatch:round_rule_new")},
+    },
     **{  # people pages: administrators manage the people of their province; the police and supervisors
         # read them (403 on a manager's action); a page whose permission a person lacks is 404. A person
         # sees their own vettings (403 on a decision); only the police decide. tests/accounts runs the actions.
