@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,9 +55,18 @@ def audit_record(*, action: str, actor=None, obj=None, data: dict[str, Any] | No
     """
     registry.get(action)
     origin = current_origin()
-    with transaction.atomic():
-        head, _ = AuditHead.objects.get_or_create(chain=MAIN_CHAIN)
-        head = AuditHead.objects.select_for_update().get(pk=head.pk)
+    batch = _batch_head.get()
+    # Inside audit_batch() the caller's transaction is the unit: no savepoint per entry.
+    with transaction.atomic(savepoint=batch is None):
+        if batch is not None and batch.head is not None:
+            head = batch.head  # locked by this transaction's first entry; seq and hash kept in memory
+        else:
+            head = AuditHead.objects.select_for_update().filter(chain=MAIN_CHAIN).first()
+            if head is None:
+                AuditHead.objects.get_or_create(chain=MAIN_CHAIN)
+                head = AuditHead.objects.select_for_update().get(chain=MAIN_CHAIN)
+            if batch is not None:
+                batch.head = head
         entry = AuditEntry(
             seq=head.last_seq + 1,
             occurred_at=now(),
@@ -70,13 +82,58 @@ def audit_record(*, action: str, actor=None, obj=None, data: dict[str, Any] | No
             prev_hash=head.last_hash,
         )
         entry.entry_hash = chain_hash(entry.prev_hash, entry_payload(entry))
-        entry.save()
+        if batch is None:
+            entry.save()
+        else:
+            batch.pending.append(entry)  # inserted together when the batch ends (nothing reads them before)
         head.last_seq = entry.seq
         head.last_hash = entry.entry_hash
-        head.save(update_fields=["last_seq", "last_hash"])
+        if batch is None:
+            head.save(update_fields=["last_seq", "last_hash"])
         if entry.seq % checkpoint_interval() == 0:
             _sign_checkpoint(entry)
     return entry
+
+
+class _BatchHead:
+    def __init__(self) -> None:
+        self.head: AuditHead | None = None
+        self.pending: list[AuditEntry] = []
+
+    def mark(self) -> tuple[int, str] | None:
+        return (self.head.last_seq, self.head.last_hash) if self.head is not None else None
+
+
+_batch_head: ContextVar[_BatchHead | None] = ContextVar("kt1_audit_batch_head", default=None)
+
+
+@contextmanager
+def audit_batch() -> Iterator[_BatchHead]:
+    """Many entries in one transaction (a batch of custody events): the first entry locks the
+    chain head as usual; the following ones chain onto it in memory, and the head row is written
+    once when the block ends, inside the same transaction, with the entries themselves (inserted
+    together; their seq and hash are final when audit_record returns). The head stays locked until
+    commit, so the chain is exactly what entry-by-entry writing gives: gap-free, each entry on its
+    predecessor.
+
+    Must run inside transaction.atomic(). The block must not roll back to a savepoint taken inside
+    it after an entry was written (the in-memory head would run ahead of the rows); `mark()` lets
+    the caller check that nothing was written before it handles an error and goes on."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_batch() needs a transaction")
+    if _batch_head.get() is not None:
+        yield _batch_head.get()
+        return
+    batch = _BatchHead()
+    token = _batch_head.set(batch)
+    try:
+        yield batch
+    finally:
+        _batch_head.reset(token)
+    if batch.pending:
+        AuditEntry.objects.bulk_create(batch.pending, batch_size=500)
+    if batch.head is not None:
+        batch.head.save(update_fields=["last_seq", "last_hash"])
 
 
 def checkpoint_interval() -> int:

@@ -14,17 +14,19 @@ import hashlib
 import json
 import uuid as uuidlib
 from collections.abc import Iterable
+from contextlib import suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from kt1.accounts.choices import POSTAL_ROLES, Role
 from kt1.accounts.clearance import handling_clearance
 from kt1.accounts.models import RoleAssignment, User
-from kt1.audit.services import audit_record
+from kt1.audit.services import audit_batch, audit_record
 from kt1.core.choices import Secrecy
 from kt1.core.clock import local_today, now
 from kt1.core.errors import (
@@ -300,9 +302,15 @@ class CustodyResult:
 
 
 def _taker_ok(taker: User, item: Item, at: dt.datetime, *, recipient_clerk_of: Agency | None = None) -> None:
-    """The taker must be an active person in the right role whose vetting covers the item now."""
+    """The taker must be an active person in the right role whose vetting covers the item now.
+    Within a batch, a taker who passed for a secrecy level passes again for it (people, roles,
+    vettings and trainings are read once per batch, as the actor's own roles are once per request)."""
     if taker is None:
         raise ValidationFailed(_("Chọn người nhận bàn giao."), detail={"taker": _("Bắt buộc.")})
+    memo = _batch_memo.get()
+    key = ("taker_ok", taker.pk, item.secrecy, recipient_clerk_of.pk if recipient_clerk_of is not None else None)
+    if memo is not None and key in memo:
+        return
     if recipient_clerk_of is not None:
         if not _is_clerk_of(taker, recipient_clerk_of):
             raise ValidationFailed(_("%(t)s không phải văn thư của %(a)s.") % {"t": taker, "a": recipient_clerk_of},
@@ -313,11 +321,15 @@ def _taker_ok(taker: User, item: Item, at: dt.datetime, *, recipient_clerk_of: A
     clearance = handling_clearance(taker, item.secrecy, at)
     if not clearance:
         raise ValidationFailed(clearance.reason, code="taker_not_cleared", detail={"taker": clearance.reason})
+    if memo is not None:
+        memo[key] = True
 
 
 def _append_event(*, item: Item, code: str, actor: User, giver, taker, facility, event_uuid, fingerprint: str,
                   status_after: str, device_time=None, reason=None, next_action: str = "", note: str = "",
-                  handover=None, bag=None) -> CustodyEvent:
+                  handover=None, bag=None, save_seq: bool = True) -> CustodyEvent:
+    """Append the item's next event, sealed by its audit entry. save_seq=False: the caller writes
+    item.last_event_seq itself, together with the rest of the projection."""
     item.last_event_seq += 1
     event = CustodyEvent(
         item=item, seq=item.last_event_seq, event_uuid=event_uuid, fingerprint=fingerprint, code=code,
@@ -328,7 +340,8 @@ def _append_event(*, item: Item, code: str, actor: User, giver, taker, facility,
     entry = audit_record(action=A.CUSTODY_RECORDED.code, actor=actor, obj=item, data=event_payload(event))
     event.audit_seq = entry.seq
     event.save()
-    Item.objects.filter(pk=item.pk).update(last_event_seq=item.last_event_seq)
+    if save_seq:
+        Item.objects.filter(pk=item.pk).update(last_event_seq=item.last_event_seq)
     return event
 
 
@@ -352,9 +365,16 @@ def _actor_facility(actor: User, requested: Facility | None) -> Facility | None:
             raise ValidationFailed(_("Cơ sở %(f)s không thuộc phạm vi của bạn.") % {"f": requested},
                                    detail={"facility": _("Không hợp lệ.")})
         return requested
+    memo = _batch_memo.get()
+    if memo is not None and ("facility", actor.pk) in memo:
+        return memo["facility", actor.pk]
     assignment = (RoleAssignment.objects.current().filter(user=actor, facility__isnull=False).order_by("pk")
                   .select_related("facility").first())
-    return assignment.facility if assignment else None
+    facility = assignment.facility if assignment else None
+    if memo is not None:
+        # Like the actor's scope (kt1.core.permissions.scope_of), read once per request.
+        memo["facility", actor.pk] = facility
+    return facility
 
 
 def _apply(item: Item, req: CustodyRequest, *, actor: User, handover: HandoverList | None = None,
@@ -382,7 +402,7 @@ def _apply(item: Item, req: CustodyRequest, *, actor: User, handover: HandoverLi
             if actor.pk != item.holder_id:
                 raise ValidationFailed(_("Chỉ người đang giữ bưu gửi mới được phát."), code="not_holder")
             target_agency = item.sender_agency if item.is_returning else item.recipient_agency
-            taker = taker_override or User.objects.filter(pk=req.taker_id).first()
+            taker = taker_override or _user(req.taker_id)
             _taker_ok(taker, item, moment, recipient_clerk_of=target_agency)
         else:
             # A handover completes only when the taker accepts it: the taker is the one recording it.
@@ -430,8 +450,8 @@ def _apply(item: Item, req: CustodyRequest, *, actor: User, handover: HandoverLi
                           event_uuid=req.event_uuid, fingerprint=req.fingerprint(), status_after=status_after,
                           device_time=req.device_time, reason=reason, next_action=next_action,
                           note=req.note if not req.signer_name else f"{req.note} [ký: {req.signer_name}]".strip(),
-                          handover=handover)
-    changed = {"status": status_after}
+                          handover=handover, save_seq=False)
+    changed = {"status": status_after, "last_event_seq": item.last_event_seq}
     if edge.moves_custody:
         changed.update(holder=taker, holder_since=event.occurred_at)
     if facility is not None and req.code != EventCode.DELIVERED:
@@ -451,6 +471,16 @@ def _apply(item: Item, req: CustodyRequest, *, actor: User, handover: HandoverLi
     return event
 
 
+def _user(pk: int | None) -> User | None:
+    memo = _batch_memo.get()
+    if memo is not None and ("user", pk) in memo:
+        return memo["user", pk]
+    user = User.objects.filter(pk=pk).first()
+    if memo is not None and user is not None:
+        memo["user", pk] = user
+    return user
+
+
 def _lock_item(actor: User, tracking_number: str) -> Item:
     number = str(s10.parse(tracking_number))
     item = restrict(Item.objects.select_for_update(of=("self",)), actor).filter(tracking_number=number).select_related(
@@ -460,8 +490,11 @@ def _lock_item(actor: User, tracking_number: str) -> Item:
     return item
 
 
-def _existing(req: CustodyRequest) -> CustodyEvent | None:
-    event = CustodyEvent.objects.filter(event_uuid=req.event_uuid).select_related("item").first()
+def _existing(req: CustodyRequest, event: CustodyEvent | None | bool = False) -> CustodyEvent | None:
+    """The event already recorded under req.event_uuid (looked up unless given), or None; raises
+    IdempotencyMismatch when that uuid was used for a different request."""
+    if event is False:
+        event = CustodyEvent.objects.filter(event_uuid=req.event_uuid).select_related("item").first()
     if event is None:
         return None
     if event.fingerprint != req.fingerprint():
@@ -513,10 +546,77 @@ class BatchOutcome:
     error: ApplicationError | None = None
 
 
+_batch_memo: ContextVar[dict | None] = ContextVar("kt1_custody_batch_memo", default=None)
+
+
 def custody_record_batch(*, actor: User, requests: Iterable[CustodyRequest]) -> list[BatchOutcome]:
     """Record many events from one device. Each event stands alone: one refused event does not undo
     the others (a handheld uploads a shift's scans; each scan is a fact or a refusal). Events of one
-    item apply in the order sent."""
+    item apply in the order sent.
+
+    Every event gets exactly the checks, event row, projection update and audit entry that
+    custody_record gives it, but the batch is written in one transaction (one durable commit
+    instead of one per event): the items are locked first, in primary-key order (the order every
+    other custody writer takes, item before audit head), then the audit head, which stays locked
+    until the batch commits. A refusal is raised before anything of its event is written, so the
+    refused event is audited and skipped while the others stand. Should the database fail the
+    transaction (a deadlock, a concurrent retry of the same event_uuid), nothing of it was stored
+    and the batch is recorded event by event instead."""
+    requests = list(requests)
+    try:
+        return _record_batch_together(actor, requests)
+    except DatabaseError:
+        return _record_batch_one_by_one(actor, requests)
+
+
+def _record_batch_together(actor: User, requests: list[CustodyRequest]) -> list[BatchOutcome]:
+    outcomes = []
+    memo_token = _batch_memo.set({})
+    try:
+        with transaction.atomic():
+            numbers = set()
+            for req in requests:
+                with suppress(ApplicationError):  # a malformed number is refused below, with its event
+                    numbers.add(str(s10.parse(req.tracking_number)))
+            # Locking reveals nothing: whether the caller may see an item is checked per event. The
+            # locked rows are the items' state from here on: only this transaction changes them.
+            locked = {i.tracking_number: i for i in Item.objects.select_for_update(of=("self",)).filter(
+                tracking_number__in=numbers).select_related("holder", "sender_agency", "recipient_agency").order_by("pk")}
+            recorded = {e.event_uuid: e for e in CustodyEvent.objects.filter(
+                event_uuid__in=[r.event_uuid for r in requests]).select_related("item")}
+            with audit_batch() as chain:
+                for index, req in enumerate(requests):
+                    mark = chain.mark()
+                    try:
+                        existing = _existing(req, recorded.get(req.event_uuid))
+                        if existing is not None:
+                            outcomes.append(BatchOutcome(index, str(req.event_uuid), True, False, existing))
+                            continue
+                        event = _apply(_visible_item(actor, req.tracking_number, locked), req, actor=actor)
+                        recorded[req.event_uuid] = event
+                        outcomes.append(BatchOutcome(index, str(req.event_uuid), True, True, event))
+                    except ApplicationError as exc:
+                        if chain.mark() != mark:
+                            raise RuntimeError("a custody refusal came after its event was written") from exc
+                        if not isinstance(exc, IdempotencyMismatch):
+                            _audit_refusal(actor, req, exc)
+                        outcomes.append(BatchOutcome(index, str(req.event_uuid), False, error=exc))
+    finally:
+        _batch_memo.reset(memo_token)
+    return outcomes
+
+
+def _visible_item(actor: User, tracking_number: str, locked: dict[str, Item]) -> Item:
+    """_lock_item for a batch: the item was locked (and read) with the others; the scope is
+    checked now, as for a single event."""
+    number = str(s10.parse(tracking_number))
+    item = locked.get(number)
+    if item is None or not restrict(Item.objects.filter(pk=item.pk), actor).exists():
+        raise NotFound(_("Không tìm thấy bưu gửi %(t)s.") % {"t": number}, code="item_not_found")
+    return item
+
+
+def _record_batch_one_by_one(actor: User, requests: list[CustodyRequest]) -> list[BatchOutcome]:
     outcomes = []
     for index, req in enumerate(requests):
         try:
@@ -884,29 +984,54 @@ def private_data_rekey(*, batch_size: int = 500) -> int:
 def _refuse_if_in_open_bag(item: Item) -> None:
     from kt1.dispatch.models import BagItem
 
+    memo = _batch_memo.get()
+    # Only a holder of the item's lock puts it in a bag (kt1.dispatch.services.bag_add_item): while a
+    # batch holds the lock, an item found outside every bag stays outside.
+    if memo is not None and ("not_in_bag", item.pk) in memo:
+        return
     line = BagItem.objects.filter(item=item, removed_at__isnull=True, scanned_at__isnull=True).select_related("bag").first()
     if line is not None:
         raise ValidationFailed(_("Bưu gửi %(t)s đang nằm trong túi %(b)s; lấy ra khỏi túi trước.") % {
             "t": item.tracking_number, "b": line.bag.identifier}, code="in_bag")
+    if memo is not None:
+        memo["not_in_bag", item.pk] = True
 
 
 def items_into_bag(*, actor: User, bag, items: list[Item]) -> list[CustodyEvent]:
     """Sealing a bag: custody of each item (held by the sealer) moves to the bag. The caller holds
-    the transaction and the locks on the bag and the items."""
+    the transaction and the locks on the bag and the items.
+
+    The seal closes once, so every KBAG event of the bag carries the same moment. Each event is
+    checked and sealed by its own audit entry, item by item as before, but with the chain head
+    locked once (audit_batch); the events are then inserted in one statement and the items'
+    projection (holder, status, last_event_seq) moved in one, instead of three statements per item:
+    a 500-item bag seals in well under a second."""
+    moment = now()
+    note = (_("Túi %(b)s") % {"b": bag.identifier})[:500]
     events = []
-    for item in items:
-        edge = edge_for(item.status, EventCode.INTO_BAG)
-        if not has_perm(actor, edge.permission):
-            raise PermissionDenied(_("Bạn không có quyền niêm phong túi thư."))
-        if item.holder_id != actor.pk:
-            raise ValidationFailed(_("Bạn không giữ bưu gửi %(t)s.") % {"t": item.tracking_number}, code="not_holder")
-        event = _append_event(item=item, code=EventCode.INTO_BAG, actor=actor, giver=actor, taker=None,
-                              facility=bag.origin, event_uuid=uuidlib.uuid4(), fingerprint="",
-                              status_after=edge.target, bag=bag, note=_("Túi %(b)s") % {"b": bag.identifier})
-        Item.objects.filter(pk=item.pk).update(status=edge.target, holder=None, holder_bag=bag,
-                                               holder_since=event.occurred_at, facility=bag.origin)
-        item.status, item.holder, item.holder_bag, item.facility = edge.target, None, bag, bag.origin
-        events.append(event)
+    with audit_batch():
+        for item in items:
+            edge = edge_for(item.status, EventCode.INTO_BAG)
+            if not has_perm(actor, edge.permission):
+                raise PermissionDenied(_("Bạn không có quyền niêm phong túi thư."))
+            if item.holder_id != actor.pk:
+                raise ValidationFailed(_("Bạn không giữ bưu gửi %(t)s.") % {"t": item.tracking_number},
+                                       code="not_holder")
+            event = CustodyEvent(item=item, seq=item.last_event_seq + 1, event_uuid=uuidlib.uuid4(), fingerprint="",
+                                 code=EventCode.INTO_BAG, status_after=edge.target, actor=actor, giver=actor,
+                                 taker=None, facility=bag.origin, occurred_at=moment, note=note, bag=bag)
+            event.audit_seq = audit_record(action=A.CUSTODY_RECORDED.code, actor=actor, obj=item,
+                                           data=event_payload(event)).seq
+            events.append(event)
+    CustodyEvent.objects.bulk_create(events)
+    for target in {event.status_after for event in events}:
+        # The items are locked by the caller: last_event_seq + 1 is the seq each event just took.
+        Item.objects.filter(pk__in=[e.item_id for e in events if e.status_after == target]).update(
+            status=target, holder=None, holder_bag=bag, holder_since=moment, facility=bag.origin,
+            last_event_seq=F("last_event_seq") + 1)
+    for item, event in zip(items, events, strict=True):
+        item.status, item.holder, item.holder_bag, item.facility = event.status_after, None, bag, bag.origin
+        item.holder_since, item.last_event_seq = moment, event.seq
     return events
 
 
@@ -921,8 +1046,10 @@ def item_out_of_bag(*, actor: User, bag, item: Item, facility: Facility, note: s
                                                                           "b": bag.identifier}, code="not_in_bag")
     _taker_ok(actor, item, now())
     event = _append_event(item=item, code=EventCode.OUT_OF_BAG, actor=actor, giver=None, taker=actor, facility=facility,
-                          event_uuid=uuidlib.uuid4(), fingerprint="", status_after=edge.target, bag=bag, note=note)
+                          event_uuid=uuidlib.uuid4(), fingerprint="", status_after=edge.target, bag=bag, note=note,
+                          save_seq=False)
     Item.objects.filter(pk=item.pk).update(status=edge.target, holder=actor, holder_bag=None,
-                                           holder_since=event.occurred_at, facility=facility)
+                                           holder_since=event.occurred_at, facility=facility,
+                                           last_event_seq=item.last_event_seq)
     item.status, item.holder, item.holder_bag, item.facility = edge.target, actor, None, facility
     return event
