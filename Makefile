@@ -4,6 +4,7 @@
 #   make test              ruff, then pytest on SQLite, on a throwaway PostgreSQL, and in Chromium
 #   make test-sqlite | test-postgres | test-browser   one suite
 #   make lint              ruff only
+#   make bench             benchmarks (bench/README.md): 1M items, 6M events, lookup and ingest figures
 #   make clean             remove .venv and caches (var/ with the demo database is kept)
 #
 # CI=true makes a suite that cannot run (no initdb, no chromium) a failure instead of a warning.
@@ -25,10 +26,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 DEMO_PASSWORD := kt1-demo-2026
 
-.PHONY: help run test test-sqlite test-postgres test-browser lint install install-dev clean
+.PHONY: help run test test-sqlite test-postgres test-browser lint install install-dev clean bench
 
 help:
-	@sed -n '2,11s/^# \{0,1\}//p' Makefile
+	@sed -n '2,12s/^# \{0,1\}//p' Makefile
 
 # pip is the last thing venv writes: a half-made .venv (interrupted) is completed, not trusted.
 $(BIN)/pip:
@@ -82,3 +83,10 @@ test-sqlite test-postgres test-browser: $(DEV_STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# A throwaway PostgreSQL with durable commits (fsync and synchronous_commit on); results in var/bench/.
+# BENCH_ARGS="--items 100000 --events 600000" for a quicker, smaller run. Needs wrk (apt-get install wrk).
+bench: $(RUN_STAMP)
+	command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 1; }
+	$(PYTHON) scripts/pg_cluster.py run --durable --set shared_buffers=1GB --set max_wal_size=4GB -- \
+		$(BIN)/python bench/run_all.py $(BENCH_ARGS)

@@ -32,6 +32,7 @@ import argparse
 import datetime as dt
 import json
 import multiprocessing as mp
+import os
 import sys
 import time
 import uuid
@@ -73,17 +74,17 @@ def journey(index: int, number: str, operator: int, clerk: int) -> list[dict]:
     return events
 
 
-def plan(manifest: dict, *, clients: int, runs: int, events_per_run: int) -> list[list[list[dict]]]:
-    """plan[run][client] = the client's events for that run (run 0 is the warm-up)."""
+def plan(manifest: dict, *, clients: int, sizes: list[int], cursor: int) -> tuple[list[list[list[dict]]], int]:
+    """plan[run][client] = the client's events for that run, sizes[run] events per run; items are
+    taken from the pool from `cursor` on (each item is used once, across invocations too)."""
     pool = manifest["pool"]
-    per_client_events = events_per_run // clients
-    result, cursor = [], 0
-    for _run in range(runs):
+    result = []
+    for size in sizes:
         run_plan = []
         for _client in range(clients):
             events: list[dict] = []
             index = 0
-            while len(events) < per_client_events:
+            while len(events) < size // clients:
                 if cursor >= len(pool):
                     raise SystemExit("the ingest pool is used up: seed with a larger --pool or use fewer events")
                 number, operator, clerk = pool[cursor]
@@ -92,7 +93,7 @@ def plan(manifest: dict, *, clients: int, runs: int, events_per_run: int) -> lis
                 index += 1
             run_plan.append(events)
         result.append(run_plan)
-    return result
+    return result, cursor
 
 
 def _client(port: int, token: str, events: list[dict], batch: int, start_at: float, out) -> None:
@@ -278,7 +279,11 @@ def run(*, bench_dir: Path, workers: int, clients: int, runs: int, events_per_ru
     if clients > len(manifest["clients"]):
         raise SystemExit(f"the seeder made {len(manifest['clients'])} ingest clients")
     tokens = [c["token"] for c in manifest["clients"][:clients]]
-    runs_plan = plan(manifest, clients=clients, runs=runs + 1, events_per_run=events_per_run)
+    cursor_file = bench_dir / "pool_cursor"
+    cursor = int(cursor_file.read_text()) if cursor_file.exists() else 0
+    # The warm-up is one batch per client.
+    runs_plan, cursor = plan(manifest, clients=clients, sizes=[clients * batch] + [events_per_run] * runs, cursor=cursor)
+    cursor_file.write_text(str(cursor))
     first_seq = (AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0)
     results = []
     with Server(workers=workers, bench_dir=bench_dir) as server:
@@ -302,6 +307,7 @@ def run(*, bench_dir: Path, workers: int, clients: int, runs: int, events_per_ru
     say(f"audit chain: {checked:,} entries re-hashed; benchmark events against their entries: {problem or 'all match'}")
     counted = [r for r in results if not r["warmup"]]
     summary = {
+        "loadavg": os.getloadavg(),
         "workers": workers, "clients": clients, "batch": batch, "runs": runs, "events_per_run": counted[0]["sent"],
         "events_per_s": median([r["events_per_s"] for r in counted]),
         "baseline_rows_per_s": median([b["rows_per_s"] for b in baselines]),
@@ -333,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--events", type=int, default=12_000, help="events per run, all clients together")
+    parser.add_argument("--events", type=int, default=2_000, help="events per run, all clients together")
     parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args(argv)
     require_database_url()

@@ -79,6 +79,7 @@ def run(*, bench_dir: Path, workers: int, rounds: int, seconds: int, connections
                 say(f"round {r + 1}/{rounds} {mode:6s}: {result['rps']:8.0f} req/s, p99 {result['p99_ms']:6.1f} ms, "
                     f"errors {result['errors']}")
     summary = {
+        "loadavg": os.getloadavg(),
         "workers": workers, "connections": connections, "threads": threads, "rounds": rounds, "seconds": seconds,
         "bare_rps": median([x["rps"] for x in bare]), "bare_p99_ms": median([x["p99_ms"] for x in bare]),
         "lookup_rps": median([x["rps"] for x in lookup]), "lookup_p99_ms": median([x["p99_ms"] for x in lookup]),
