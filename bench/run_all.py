@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bags import report as bags_report  # noqa: E402
 from bench.common import (  # noqa: E402
     BENCH_DIR,
     django_env,
@@ -78,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     if step([str(HERE / "ingest.py"), "--workers", str(args.workers), "--clients", str(args.ingest_clients),
              "--runs", str(args.rounds), "--events", str(args.ingest_events)], bench_dir):
         failed.append("ingest")
+    # Bags (issue 4) run on fresh databases of their own: a SQLite file and a second durable cluster.
+    if step([str(HERE / "bags.py")], bench_dir):
+        failed.append("bags")
 
     setup_django(bench_dir)
     from django.db import connection
@@ -97,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         table([[k, v] for k, v in facts.items()], ["machine", "value"]),
         "",
     ]
-    for name, render in (("lookup", lookup_report), ("ingest", ingest_report)):
+    for name, render in (("lookup", lookup_report), ("ingest", ingest_report), ("bags", bags_report)):
         path = bench_dir / f"{name}.json"
         if path.exists():
             lines += [render(json.loads(path.read_text())), ""]

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from kt1.accounts.choices import POSTAL_ROLES
 from kt1.accounts.clearance import handling_clearance
 from kt1.accounts.models import RoleAssignment, User
-from kt1.audit.services import audit_record
+from kt1.audit.services import audit_batch, audit_record
 from kt1.core.choices import Secrecy
 from kt1.core.clock import LOCAL_TZ, local_today, now
 from kt1.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -667,6 +667,13 @@ def bag_open_scan(*, actor: User, bag: Bag, tracking_number: str, damaged: bool 
     if bag.received_by_id != actor.pk and bag.holder_id != actor.pk:
         raise ValidationFailed(_("Người nhận túi mới được mở túi."), code="not_holder")
     number = str(s10.parse(tracking_number))
+    # One scan writes two to four audit entries (custody, bag event, incident and its record): the
+    # chain head is locked once for all of them.
+    with audit_batch():
+        return _open_scan(actor, bag, number, bool(damaged), present)
+
+
+def _open_scan(actor: User, bag: Bag, number: str, damaged: bool, present) -> BagItem | None:
     line = BagItem.objects.filter(bag=bag, removed_at__isnull=True, item__tracking_number=number).select_related(
         "item").first()
     if line is None:
