@@ -28,6 +28,7 @@ from kt1.directory.choices import AgencyLevel, FacilityKind, UnitLevel
 from kt1.directory.models import AdministrativeUnit, Agency, Facility
 
 from . import data as D
+from .items import load_with_history
 
 
 class DemoRefused(Exception):
@@ -83,7 +84,10 @@ def load_demo() -> DemoOutcome:
         codes = ", ".join(taken.values_list("code", flat=True).order_by("code"))
         raise DemoRefused(f"Mã tỉnh {codes} đã có trong danh mục: không nạp dữ liệu trình diễn.")
     with transaction.atomic():
-        _Loader().run()
+        # The province exists from the start of the item history (kt1/demo/items.py), which then
+        # plays about two months of items up to today; the loader is built first so that its
+        # validity dates stay relative to the real today.
+        load_with_history(_Loader())
     return DemoOutcome(True, demo_counts(), demo_accounts())
 
 
