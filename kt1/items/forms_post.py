@@ -356,6 +356,9 @@ class ReturnForm(forms.Form):
     event = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
+        # Shown on the item page next to EventForm, which has `note` and `event` too: own ids, so
+        # the label "Lý do chuyển hoàn" points at this form's field, not the event form's.
+        kwargs.setdefault("auto_id", "id_return_%s")
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial["event"] = uuid.uuid4()
