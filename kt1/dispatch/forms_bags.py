@@ -215,6 +215,8 @@ class OpenFinishForm(forms.Form):
     present = _present_field()
 
     def __init__(self, *args, bag: Bag, viewer, **kwargs):
+        # Shown under OpenScanForm, which has `present` too: own ids, so each label names its field.
+        kwargs.setdefault("auto_id", "id_finish_%s")
         super().__init__(*args, **kwargs)
         self.fields["present"].queryset = staff_at(bag.destination, exclude=viewer)
 

@@ -13,10 +13,12 @@ import re
 import secrets
 from collections.abc import Callable
 
+from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from kt1.accounts.demo import totp_token
+from kt1.items.choices import HandoverKind, HandoverStatus, ItemStatus
 from kt1.items.models import Item
 from tests import factories as f
 
@@ -97,3 +99,86 @@ def assert_held_by(item, *, person=None, bag=None) -> Item:
     expected = (person.pk if person else None, bag.pk if bag else None)
     assert holders(item) == expected, (item.tracking_number, holders(item), expected)
     return Item.objects.get(pk=item.pk)
+
+
+# --- item pages, as each person uses them ---------------------------------------------------------
+
+
+def label(choice) -> str:
+    return str(choice.label)
+
+
+def agency_label(agency) -> str:
+    return f"{agency.name} ({agency.short_name})"
+
+
+def sign_inbox_list(page: Page, giver) -> None:
+    """The taker of an internal handover list opens it from 'Phiếu chờ tôi ký nhận' and signs."""
+    page.goto(reverse("items:my_items"))
+    inbox = page.get_by_role("region", name="Phiếu chờ tôi ký nhận")
+    inbox.get_by_role("listitem").filter(has_text=giver.full_name).get_by_role("link").click()
+    page.get_by_test_id("sign-form").get_by_role("button", name="Ký nhận").click()
+    expect(success(page)).to_contain_text("các bưu gửi trên phiếu nay do bạn giữ")
+    expect(page.locator("h1")).to_contain_text(label(HandoverStatus.COMPLETED))
+
+
+def list_for_colleague(page: Page, tracking_number: str, taker) -> None:
+    """The holder lists the item for a colleague (internal handover); nothing moves yet."""
+    page.goto(f"{reverse('items:handover_new')}?item={tracking_number}")
+    form = page.get_by_test_id("handover-form")
+    expect(form.get_by_label(f"Chọn {tracking_number}")).to_be_checked()
+    form.get_by_label("Người nhận bàn giao").select_option(label=person_label(taker))
+    form.get_by_role("button", name="Lập phiếu và ký giao").click()
+    expect(page.locator("h1")).to_contain_text(label(HandoverStatus.OPEN))
+
+
+def out_for_delivery(page: Page, tracking_number: str) -> None:
+    """The holder ticks the item in 'Bưu gửi tôi đang giữ' and records EDG."""
+    page.goto(reverse("items:my_items"))
+    form = page.get_by_test_id("bulk-form")
+    form.get_by_label(f"Chọn {tracking_number}").check()
+    form.get_by_label("Thao tác").select_option("EDG")
+    form.get_by_role("button", name="Ghi sự kiện").click()
+    expect(success(page)).to_contain_text("Đem đi phát")
+    row = page.get_by_test_id("bulk-form").get_by_role("row").filter(has_text=tracking_number)
+    expect(row).to_contain_text(label(ItemStatus.OUT_FOR_DELIVERY))
+
+
+def attempt_failed(page: Page, tracking_number: str, reason_code: str) -> None:
+    page.goto(reverse("items:my_items"))
+    row = page.get_by_test_id("bulk-form").get_by_role("row").filter(has_text=tracking_number)
+    row.get_by_role("link", name="Phát không thành công").click()
+    form = page.get_by_test_id("failed-form")
+    form.get_by_label("Lý do phát không thành công").select_option(reason_code)
+    form.get_by_role("button", name="Ghi nhận").click()
+    expect(success(page)).to_contain_text(f"Đã ghi phát không thành công bưu gửi {tracking_number}")
+
+
+def hand_to_agency(page: Page, agency, kind: str, taker) -> None:
+    """The postman, at the agency's desk: the clerk writes their name and signs on his screen."""
+    page.goto(reverse("items:deliver"))
+    row = page.get_by_role("row").filter(has_text=agency.name)
+    row.get_by_role("link", name="Chuyển hoàn" if kind == HandoverKind.RETURN else "Phát", exact=True).click()
+    form = page.get_by_test_id("deliver-form")
+    form.get_by_label("Văn thư ký nhận").select_option(label=person_label(taker))
+    form.get_by_label("Họ tên người ký nhận (tự ghi)").fill(taker.full_name)
+    draw_signature(page, form)
+    form.get_by_role("button", name="Xác nhận đã giao").click()
+    expect(page.locator("h1")).to_contain_text(label(HandoverStatus.COMPLETED))
+    expect(page.get_by_role("img", name=f"Chữ ký của {taker.full_name}")).to_be_visible()
+
+
+def accept_at_counter(page: Page, agency, clerk, tracking_numbers: list[str]) -> None:
+    """The counter clerk accepts registered items from the agency clerk standing at the counter,
+    who writes their name and signs on the counter clerk's screen."""
+    page.goto(reverse("items:counter_accept"))
+    page.get_by_role("combobox", name=re.compile(r"^Cơ quan gửi")).select_option(label=agency_label(agency))
+    page.get_by_role("button", name="Chọn").click()
+    form = page.get_by_test_id("counter-form")
+    form.get_by_label("Văn thư mang bưu gửi đến").select_option(label=person_label(clerk))
+    form.get_by_label("Số hiệu bưu gửi").fill("\n".join(tracking_numbers))
+    form.get_by_label("Họ tên văn thư (tự ghi)").fill(clerk.full_name)
+    draw_signature(page, form)
+    form.get_by_role("button", name="Xác nhận chấp nhận").click()
+    expect(success(page)).to_contain_text(f"Đã chấp nhận {len(tracking_numbers)} bưu gửi")
+    expect(page.locator("h1")).to_contain_text(label(HandoverStatus.COMPLETED))

@@ -22,7 +22,21 @@ from kt1.core.choices import Secrecy
 from kt1.items.choices import HandoverKind, HandoverStatus, ItemStatus
 from kt1.items.models import CustodyEvent, HandoverList, Item
 from tests import factories as f
-from tests.browser.flows import assert_held_by, draw_signature, pdf_ok, person_label, sign_in, success
+from tests.browser.flows import (
+    agency_label,
+    assert_held_by,
+    attempt_failed,
+    draw_signature,
+    hand_to_agency,
+    label,
+    list_for_colleague,
+    out_for_delivery,
+    pdf_ok,
+    person_label,
+    sign_in,
+    sign_inbox_list,
+    success,
+)
 
 
 @pytest.fixture
@@ -33,70 +47,6 @@ def town(transactional_db):
     for role in ("agency_clerk", "counter_clerk", "postman", "operator", "recipient_clerk"):
         f.cleared(p[role], Secrecy.B, police=p["police"])
     return w
-
-
-def label(choice) -> str:
-    return str(choice.label)
-
-
-def agency_label(agency) -> str:
-    return f"{agency.name} ({agency.short_name})"
-
-
-def sign_inbox_list(page: Page, giver) -> None:
-    """The taker of an internal handover list opens it from 'Phiếu chờ tôi ký nhận' and signs."""
-    page.goto(reverse("items:my_items"))
-    inbox = page.get_by_role("region", name="Phiếu chờ tôi ký nhận")
-    inbox.get_by_role("listitem").filter(has_text=giver.full_name).get_by_role("link").click()
-    page.get_by_test_id("sign-form").get_by_role("button", name="Ký nhận").click()
-    expect(success(page)).to_contain_text("các bưu gửi trên phiếu nay do bạn giữ")
-    expect(page.locator("h1")).to_contain_text(label(HandoverStatus.COMPLETED))
-
-
-def list_for_colleague(page: Page, tracking_number: str, taker) -> None:
-    """The holder lists the item for a colleague (internal handover); nothing moves yet."""
-    page.goto(f"{reverse('items:handover_new')}?item={tracking_number}")
-    form = page.get_by_test_id("handover-form")
-    expect(form.get_by_label(f"Chọn {tracking_number}")).to_be_checked()
-    form.get_by_label("Người nhận bàn giao").select_option(label=person_label(taker))
-    form.get_by_role("button", name="Lập phiếu và ký giao").click()
-    expect(page.locator("h1")).to_contain_text(label(HandoverStatus.OPEN))
-
-
-def out_for_delivery(page: Page, tracking_number: str) -> None:
-    """The holder ticks the item in 'Bưu gửi tôi đang giữ' and records EDG."""
-    page.goto(reverse("items:my_items"))
-    form = page.get_by_test_id("bulk-form")
-    form.get_by_label(f"Chọn {tracking_number}").check()
-    form.get_by_label("Thao tác").select_option("EDG")
-    form.get_by_role("button", name="Ghi sự kiện").click()
-    expect(success(page)).to_contain_text("Đem đi phát")
-    row = page.get_by_test_id("bulk-form").get_by_role("row").filter(has_text=tracking_number)
-    expect(row).to_contain_text(label(ItemStatus.OUT_FOR_DELIVERY))
-
-
-def attempt_failed(page: Page, tracking_number: str, reason_code: str) -> None:
-    page.goto(reverse("items:my_items"))
-    row = page.get_by_test_id("bulk-form").get_by_role("row").filter(has_text=tracking_number)
-    row.get_by_role("link", name="Phát không thành công").click()
-    form = page.get_by_test_id("failed-form")
-    form.get_by_label("Lý do phát không thành công").select_option(reason_code)
-    form.get_by_role("button", name="Ghi nhận").click()
-    expect(success(page)).to_contain_text(f"Đã ghi phát không thành công bưu gửi {tracking_number}")
-
-
-def hand_to_agency(page: Page, agency, kind: str, taker) -> None:
-    """The postman, at the agency's desk: the clerk writes their name and signs on his screen."""
-    page.goto(reverse("items:deliver"))
-    row = page.get_by_role("row").filter(has_text=agency.name)
-    row.get_by_role("link", name="Chuyển hoàn" if kind == HandoverKind.RETURN else "Phát", exact=True).click()
-    form = page.get_by_test_id("deliver-form")
-    form.get_by_label("Văn thư ký nhận").select_option(label=person_label(taker))
-    form.get_by_label("Họ tên người ký nhận (tự ghi)").fill(taker.full_name)
-    draw_signature(page, form)
-    form.get_by_role("button", name="Xác nhận đã giao").click()
-    expect(page.locator("h1")).to_contain_text(label(HandoverStatus.COMPLETED))
-    expect(page.get_by_role("img", name=f"Chữ ký của {taker.full_name}")).to_be_visible()
 
 
 def timeline_codes(page: Page) -> list[str]:
