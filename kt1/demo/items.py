@@ -59,6 +59,7 @@ from kt1.items.choices import EventCode, HandoverKind, ItemKind, NextAction, Urg
 from kt1.items.services import CustodyRequest, ItemInput
 
 from . import data as D
+from .dispatch import load_dispatch
 
 HISTORY_DAYS = 60  # settings.KT1_DEMO_HISTORY_DAYS overrides; 0 loads the province without items
 
@@ -144,6 +145,7 @@ def load_with_history(loader) -> None:
     with simulated_time(plan.setup) as clock, audit_batch():
         loader.run()
         _History(loader, clock, plan).run()
+        load_dispatch(loader, clock, plan)  # bags, trips and rounds in every state (kt1/demo/dispatch.py)
 
 
 # --- the calendar ---------------------------------------------------------------------------------
