@@ -55,8 +55,10 @@ def build_world() -> dict:
     from django.test import override_settings
 
     # A fast hasher while ~150 people are created (the server checks API tokens, not passwords),
-    # and demo mode for the demo province loader; both only inside this seeding process.
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], KT1_DEMO=True):
+    # demo mode for the demo province loader, without its two months of item history (the items
+    # come from load_items); all only inside this seeding process.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], KT1_DEMO=True,
+                           KT1_DEMO_HISTORY_DAYS=0):
         return _build_world()
 
 
@@ -77,14 +79,18 @@ def _build_world() -> dict:
     admin = User.objects.get(username=D.DEMO_ADMIN_USERNAME)
     police = User.objects.get(username="demo.police")
     province = AdministrativeUnit.objects.get(code=D.PROVINCE_CODE)
+    from kt1.items.models import DeliveryFailureReason, KindRule
+
     long_ago = local_today() - dt.timedelta(days=900)
     for kind, limit in (("letter", 2000), ("packet", 5000), ("parcel", 30000)):
-        items.kind_rule_set(actor=admin, kind=kind, max_weight_g=limit, legal_basis="Giá trị cho đo hiệu năng",
-                            valid_from=long_ago)
-    items.failure_reason_create(actor=admin, code="ABSENT", label="Cơ quan nhận không có người nhận",
+        if not KindRule.objects.filter(kind=kind).exists():
+            items.kind_rule_set(actor=admin, kind=kind, max_weight_g=limit, legal_basis="Giá trị cho đo hiệu năng",
                                 valid_from=long_ago)
-    items.failure_reason_create(actor=admin, code="MOVED", label="Cơ quan đã chuyển địa điểm",
-                                default_next_action="return", valid_from=long_ago)
+    for code, label, action in (("ABSENT", "Cơ quan nhận không có người nhận", "retry"),
+                                ("MOVED", "Cơ quan đã chuyển địa điểm", "return")):
+        if not DeliveryFailureReason.objects.filter(code=code).exists():
+            items.failure_reason_create(actor=admin, code=code, label=label, default_next_action=action,
+                                        valid_from=long_ago)
 
     facilities = list(Facility.objects.filter(province=province).order_by("postcode"))
     offices = [f for f in facilities if f.kind == FacilityKind.POST_OFFICE]
@@ -129,8 +135,6 @@ def _build_world() -> dict:
             "postmen": [person(f"bench.bt.{office.postcode}.{i}", Role.POSTMAN, facility=office) for i in (1, 2)],
         }
     world["operators"] = [person(f"bench.ktv.{i}", Role.OPERATOR, facility=processing) for i in range(1, 5)]
-
-    from kt1.items.models import DeliveryFailureReason, KindRule
 
     world["kind_rules"] = dict(KindRule.objects.values_list("kind", "pk"))
     world["reasons"] = dict(DeliveryFailureReason.objects.values_list("code", "pk"))
