@@ -20,6 +20,7 @@ from kt1.accounts.models import User
 from kt1.audit.models import AuditEntry
 from kt1.audit.services import audit_verify
 from kt1.core.clock import LOCAL_TZ, now
+from kt1.core.errors import ValidationFailed
 from kt1.demo.items import history_plan, local
 from kt1.dispatch import services as d
 from kt1.dispatch.choices import BagStatus, RoundResult, RoundStatus, TransferStatus, TripStatus
@@ -37,7 +38,6 @@ from kt1.dispatch.models import (
     VehicleTrip,
 )
 from kt1.dispatch.selectors import round_coverage, transfers_waiting_for
-from kt1.core.errors import ValidationFailed
 from kt1.incidents.models import Incident
 from kt1.items.models import CustodyEvent, Item
 
