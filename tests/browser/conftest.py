@@ -39,5 +39,12 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    # Vietnamese is the source language; with the English catalogue installed, LocaleMiddleware
+    # answers Chromium's default Accept-Language (en-US) in English. Staff browsers ask for vi.
+    return {**browser_context_args, "locale": "vi-VN"}
+
+
+@pytest.fixture(scope="session")
 def base_url(live_server) -> str:
     return live_server.url

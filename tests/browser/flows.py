@@ -28,14 +28,11 @@ PNG_DATA_URI = re.compile(r"^data:image/png;base64,")
 def sign_in(new_context: Callable[..., BrowserContext], user) -> Page:
     """A fresh browser context signed in as `user` (password and two-factor code), on the home page.
 
-    The browser asks for Vietnamese, as the staff's browsers do (the selectors below read the
-    Vietnamese labels). Confirmation dialogs (data-confirm) are accepted, as the person would
-    click OK."""
+    Confirmation dialogs (data-confirm) are accepted, as the person would click OK."""
     key = secrets.token_bytes(20)
     # django-otp's own device model (not a KT1 domain model): the authenticator the person enrolled.
     TOTPDevice.objects.create(user=user, name="browser test", confirmed=True, key=key.hex())
-    # Vietnamese is the source language; the pages answer in English to an English browser.
-    context = new_context(locale="vi-VN")
+    context = new_context()  # in Vietnamese (tests/browser/conftest.py sets the locale)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
@@ -61,6 +58,8 @@ def draw_signature(page: Page, scope: Page | Locator | None = None) -> None:
     """Sign on the canvas (data-testid="signature-pad") with the mouse, as a person would with a
     finger or a stylus, and wait until signature.js has put the PNG in the hidden input."""
     pad = (scope or page).get_by_test_id("signature-pad")
+    container = pad.locator("xpath=ancestor::*[@data-signature-pad][1]")
+    expect(container).to_have_attribute("data-signature-ready", "1")  # signature.js has set the pad up
     pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
     assert box is not None, "signature pad not displayed"
@@ -70,7 +69,7 @@ def draw_signature(page: Page, scope: Page | Locator | None = None) -> None:
     for i in range(1, 9):
         page.mouse.move(x + w * (0.12 + i * 0.09), y + h * (0.3 if i % 2 else 0.7), steps=4)
     page.mouse.up()
-    stored = pad.locator("xpath=ancestor::*[@data-signature-pad][1]").locator("input[type='hidden']")
+    stored = container.locator("input[type='hidden']")
     expect(stored).to_have_value(PNG_DATA_URI)
 
 

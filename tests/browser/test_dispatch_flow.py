@@ -83,10 +83,11 @@ def make_bag(page: Page, destination, item, seal: str) -> Bag:
     page.get_by_test_id("bag-new-form").get_by_label("Nơi nhận túi").select_option(label=facility_label(destination))
     page.get_by_role("button", name="Lập túi").click()
     expect(success(page)).to_contain_text("Đã lập túi")
+    page.wait_for_load_state()  # htmx is ready: the scan swaps only its panel
     scan = page.get_by_label("Quét hoặc nhập số hiệu bưu gửi")
     scan.fill(tracking_number)
     scan.press("Enter")
-    expect(page.get_by_test_id("fill-panel")).to_contain_text(f"Đã cho {tracking_number} vào túi.")
+    expect(page.locator("main")).to_contain_text(f"Đã cho {tracking_number} vào túi.")
     expect(page.get_by_test_id(f"line-{tracking_number}")).to_be_visible()
     bag = bag_of(page)
     assert_held_by(item, person=bag.created_by)  # an open bag holds nothing: still in hand until sealed
@@ -132,10 +133,11 @@ def receive_bag(page: Page, bag: Bag, seal_read: str, *, witnesses=()) -> None:
 
 
 def scan_out(page: Page, tracking_number: str) -> None:
+    page.wait_for_load_state()
     form = page.get_by_test_id("open-scan-form")
     form.get_by_label("Quét bưu gửi lấy ra khỏi túi").fill(tracking_number)
     form.get_by_role("button", name="Lấy ra khỏi túi").click()
-    expect(page.get_by_test_id("open-panel")).to_contain_text(f"Đã lấy {tracking_number} ra khỏi túi.")
+    expect(page.locator("main")).to_contain_text(f"Đã lấy {tracking_number} ra khỏi túi.")
 
 
 def finish_opening(page: Page) -> None:
