@@ -6,7 +6,7 @@
 
 1. migrate;
 2. the world, through the services (so it is validated and audited like real data): the demo
-   province (kt1 load_demo: Tuyên Quang after the 2025 reform, 83 agencies, 15 facilities), item
+   province (kt1 load_demo: Tuyên Quang after the 2025 reform, 80 agencies, 15 facilities), item
    rules and delivery-failure reasons, and benchmark staff: a clerk for every agency of the
    province, a counter clerk and two postmen at every post office, four operators at the
    processing centre, every one vetted to level A and trained; API tokens for the lookup viewer
