@@ -90,7 +90,7 @@ SERIAL_SPAN = 10_000  # serials per facility: the first four digits of its postc
 # Volume. Each item costs about 0.2 s of CPU through the services on SQLite (seven custody events,
 # each validated, scoped, cleared and sealed in the audit chain), so the demo keeps to a few items
 # per working day to load in about a minute: volume is reduced, never a service skipped.
-WORKDAY_ITEMS = (3, 6)  # registered per working day, besides the urgent ones
+WORKDAY_ITEMS = (2, 4)  # registered per working day, besides the urgent ones
 NIGHT_URGENT = 0.2  # chance of an urgent item on a working evening
 WEEKEND_URGENT = (0, 1)  # urgent items on a weekend day
 
@@ -401,11 +401,13 @@ class _History:
         early = next_workday(self.plan.first_day + dt.timedelta(days=1))
         self.at(local(early, 10, 5), self._batch, a["tinh_uy"], 0, ("so_y_te",), "counter", "cancel")
         self.at(local(early, 10, 35), self._batch, a["ubnd"], 0, ("ubnd_08003",), "counter", "return")
+        self.at(local(early, 11, 0), self._batch, a["ubnd"], 0, ("tinh_uy",), "counter", "deliver", Secrecy.A)
+        self.at(local(early, 14, 0), self._batch, a["ubnd"], 0, ("tn_ubnd",), "counter")
         # Sorted the evening before: the morning round of the last day (whose first visit fails).
         self.at(local(before, 13, 0), self._batch, a["ubnd"], 0, ("so_noi_vu", "hdnd"), "counter")
         # Accepted in the morning: the afternoon round in the city (still out at the end), an item for
         # a commune (with the operator until the next morning round) and the bag for Thái Nguyên.
-        self.at(local(last, 9, 30), self._batch, a["tinh_uy"], 0,
+        self.at(local(last, 8, 45), self._batch, a["tinh_uy"], 0,
                 ("ubnd", "hdnd", "cong_an", "ubnd_08007", "tn_tinh_uy"), "counter")
         # Collected by the postman before noon, listed for the processing centre at 15:50 (unsigned).
         self.at(local(last, 9, 40), self._batch, a["so_noi_vu"], 0, ("ubnd", "mttq"), "pickup")
@@ -454,15 +456,18 @@ class _History:
     # --- registration and acceptance ------------------------------------------------------------
 
     def _register(self, sender: Agency, urgency: str | None = None, recipient: Agency | None = None,
-                  fate: str | None = None) -> _Piece:
-        """Register one item; the scenario of the last days names its recipient, urgency and fate."""
+                  fate: str | None = None, secrecy: str = Secrecy.NONE) -> _Piece:
+        """Register one item; the scenario names its recipient, urgency, fate and secrecy."""
         rng = self.rng
         clerk = self.clerks[sender.pk]
         provincial = sender.level == AgencyLevel.PROVINCE
         weights = (62, 20, 12, 6) if provincial else (80, 15, 5, 0)
-        secrecy = rng.choices((Secrecy.NONE, Secrecy.C, Secrecy.B, Secrecy.A), weights=weights)[0]
-        if not Secrecy.covers(clerk.level, secrecy) or recipient is not None:
-            secrecy = Secrecy.NONE if recipient is not None else clerk.level
+        drawn = rng.choices((Secrecy.NONE, Secrecy.C, Secrecy.B, Secrecy.A), weights=weights)[0]
+        if recipient is not None:
+            drawn = secrecy
+        elif not Secrecy.covers(clerk.level, drawn):
+            drawn = clerk.level
+        secrecy = drawn
         while recipient is None:
             candidate = rng.choices(self.recipients, weights=self.recipient_weights)[0]
             cleared = Secrecy.covers(self.clerks[candidate.pk].level, secrecy)
@@ -509,7 +514,7 @@ class _History:
         return "hg" if unit in HA_GIANG_UNITS else "ys" if unit == "08007" else "city"
 
     def _batch(self, sender: Agency, n: int, recipients: tuple[str, ...] = (), mode: str = "",
-               fate: str = "deliver") -> None:
+               fate: str = "deliver", secrecy: str = Secrecy.NONE) -> None:
         """A clerk registers the day's envelopes, then brings them to the counter or asks for a pickup.
         The scenario of the last days names the recipients (plain letters) and the way ("counter",
         "pickup")."""
@@ -518,7 +523,7 @@ class _History:
             if i:
                 self.clock.advance(minutes=self.rng.randint(2, 9))
             if recipients:
-                pieces.append(self._register(sender, Urgency.NONE, self.loader.agencies[recipients[i]], fate))
+                pieces.append(self._register(sender, Urgency.NONE, self.loader.agencies[recipients[i]], fate, secrecy))
             else:
                 pieces.append(self._register(sender))
         for piece in pieces:
