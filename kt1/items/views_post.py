@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kt1.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from kt1.core.permissions import has_perm
+from kt1.core.permissions import has_perm, restrict
 from kt1.core.web import call_service, paginate, permission_required_404
 
 from . import selectors, services
@@ -46,7 +46,7 @@ from .forms_post import (
     ReasonForm,
     ReturnForm,
 )
-from .models import HandoverList, Item
+from .models import HandoverLine, HandoverList, Item
 from .services import CustodyRequest, ItemInput
 
 ON_SCREEN_KINDS = (HandoverKind.DELIVERY, HandoverKind.RETURN)
@@ -91,11 +91,10 @@ def _held_items(user) -> list[Item]:
         ItemStatus.REGISTERED, ItemStatus.DELIVERED, ItemStatus.RETURNED, ItemStatus.CANCELLED]))
 
 
-def _in_open_lists(items: list[Item]) -> dict[int, HandoverList]:
+def _in_open_lists(user, items: list[Item]) -> dict[int, HandoverList]:
     """Items already listed on an unsigned handover list (the engine refuses to list them twice)."""
-    from .models import HandoverLine
-
-    lines = HandoverLine.objects.filter(item__in=items, handover__status=HandoverStatus.OPEN).select_related("handover")
+    lists = restrict(HandoverList.objects.filter(status=HandoverStatus.OPEN), user)
+    lines = HandoverLine.objects.filter(item__in=items, handover__in=lists).select_related("handover")
     return {line.item_id: line.handover for line in lines}
 
 
@@ -234,7 +233,7 @@ def my_items(request):
             _record_bulk(request, form)
             return redirect("items:my_items")
         messages.error(request, _form_errors_text(form))
-    open_lists = _in_open_lists(held)
+    open_lists = _in_open_lists(request.user, held)
     pickups = selectors.pickups_open(viewer=request.user).filter(postman=request.user, status=PickupStatus.CONFIRMED)
     return render(request, "items/post_my_items.html", {
         "form": form, "rows": [(i, open_lists.get(i.pk)) for i in held], "count": len(held),
@@ -360,7 +359,7 @@ def handover_new(request):
             messages.success(request, _("Đã lập phiếu %(n)s; bưu gửi vẫn do bạn giữ cho đến khi %(t)s ký nhận.") % {
                 "n": handover.number, "t": handover.taker})
             return redirect("items:handover_detail", pk=handover.pk)
-    open_lists = _in_open_lists(held)
+    open_lists = _in_open_lists(request.user, held)
     return render(request, "items/handover_new.html", {
         "form": form, "rows": [(i, open_lists.get(i.pk)) for i in held],
     })
