@@ -257,7 +257,9 @@ class CounterRegisterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.agency = agency
         self.fields["holder"].queryset = agency_clerks(agency)
-        self.fields["recipient_agency"].queryset = agencies_for(viewer).exclude(pk=agency.pk)
+        # Any agency of the country may receive (liên tỉnh); the sender stays one of the counter's province.
+        self.fields["recipient_agency"].queryset = restrict(Agency.objects.active(), viewer, "recipient").exclude(
+            pk=agency.pk).order_by("name")
 
     def clean_deliver_by(self):
         value = self.cleaned_data.get("deliver_by")
