@@ -14,7 +14,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from kt1.accounts.choices import POSTAL_ROLES
@@ -654,28 +654,87 @@ def bag_receive(*, actor: User, bag: Bag, seal_number_read: str, seal_intact: bo
     return bag
 
 
-@transaction.atomic
-def bag_open_scan(*, actor: User, bag: Bag, tracking_number: str, damaged: bool = False,
-                  present: list[User] = ()) -> BagItem | None:
-    """Open a received bag item by item. A listed item moves from the bag to the opener; an item
-    that is not on the bag's list is recorded as an extra item (incident); a damaged one too.
-    Returns the bag line, or None for an extra item. Audit: bag.event (item_scanned), custody (KOUT)."""
-    _require(actor, "dispatch.bag", _("Bạn không có quyền mở túi thư."))
-    bag = _lock_bag(actor, bag)
+def _opening_bag(actor: User, pk: int, *, exclusive: bool) -> Bag:
+    """The received bag the actor is opening, read through the actor's scope (404 outside it).
+
+    exclusive=False (an ordinary scan, which changes only its own bag line): on PostgreSQL the bag
+    row is locked FOR SHARE before it is read. bag_open_finish locks it FOR UPDATE, which conflicts
+    with FOR SHARE, so a scan and the finish of the same bag never overlap: a scan that starts first
+    commits its line before the finish reads the lines (the finish waits for it), and a scan that
+    comes while the finish runs waits, then reads the bag OPENED and is refused. Scans do not block
+    one another (FOR SHARE is shared); the conditional UPDATE of the line is what refuses a double
+    scan. SQLite has no row locks: every transaction here begins IMMEDIATE (config/settings), so
+    it holds the database's write lock from its first statement and transactions never overlap.
+    exclusive=True (a scan that records a discrepancy, the finish): FOR UPDATE, as every bag
+    event appended to the bag needs (it takes the bag's next event sequence number)."""
+    if exclusive:
+        bag = _lock_bag(actor, pk)
+    else:
+        if connection.vendor == "postgresql":  # Django's select_for_update has no FOR SHARE
+            with connection.cursor() as cursor:
+                cursor.execute('SELECT 1 FROM "dispatch_bag" WHERE id = %s FOR SHARE', [pk])
+        bag = restrict(Bag.objects.all(), actor).filter(pk=pk).first()
+        if bag is None:
+            raise NotFound(_("Không tìm thấy túi thư."))
+    if bag.status == BagStatus.OPENED:
+        raise Conflict(_("Túi %(b)s đã kết thúc mở túi; không quét thêm được.") % {"b": bag.identifier},
+                       code="illegal_transition")
     if bag.status != BagStatus.RECEIVED:
         raise Conflict(_("Chỉ mở túi đã nhận và kiểm tra niêm phong."), code="illegal_transition")
     if bag.received_by_id != actor.pk and bag.holder_id != actor.pk:
         raise ValidationFailed(_("Người nhận túi mới được mở túi."), code="not_holder")
-    number = str(s10.parse(tracking_number))
-    # One scan writes two to four audit entries (custody, bag event, incident and its record): the
-    # chain head is locked once for all of them.
-    with audit_batch():
-        return _open_scan(actor, bag, number, bool(damaged), present)
+    return bag
 
 
-def _open_scan(actor: User, bag: Bag, number: str, damaged: bool, present) -> BagItem | None:
-    line = BagItem.objects.filter(bag=bag, removed_at__isnull=True, item__tracking_number=number).select_related(
+def bag_open_scan(*, actor: User, bag: Bag, tracking_number: str, damaged: bool = False,
+                  present: list[User] = ()) -> BagItem | None:
+    """Open a received bag item by item (the receiver, who holds the bag). A listed item's scan is
+    recorded on its bag line (scanned_at, scanned_by) and nothing else: no custody moves, no audit
+    entry. The item stays held by the bag — "đã quét, chuyển giao khi kết thúc mở túi" — until
+    bag_open_finish moves every scanned item to the person who scanned it in one transaction, so
+    it has exactly one holder at every moment. A second scan of the same item is refused
+    (already_scanned). Discrepancies still surface at once: an item not on the list (extra) or a
+    damaged one opens an incident with its record and appends an item_scanned bag event.
+    Returns the bag line, or None for an extra item. Permission: dispatch.bag.
+    Audit: none for an ordinary scan (sealed at the finish by its KOUT custody event);
+    bag.event (item_scanned) and incident.opened for an extra or damaged item."""
+    _require(actor, "dispatch.bag", _("Bạn không có quyền mở túi thư."))
+    if not damaged:
+        with transaction.atomic():
+            opening = _opening_bag(actor, bag.pk, exclusive=False)
+            number = str(s10.parse(tracking_number))
+            line = _open_line(opening, number)
+            if line is not None:
+                return _scan_mark(actor, line, damaged=False)
+        # Not on the bag's list: an extra item, recorded below with the bag locked for its event.
+    with transaction.atomic():
+        opening = _opening_bag(actor, bag.pk, exclusive=True)
+        number = str(s10.parse(tracking_number))
+        # An incident and its record plus a bag event: the chain head is locked once for them all.
+        with audit_batch():
+            return _open_scan_discrepancy(actor, opening, number, bool(damaged), present)
+
+
+def _open_line(bag: Bag, number: str) -> BagItem | None:
+    return BagItem.objects.filter(bag=bag, removed_at__isnull=True, item__tracking_number=number).select_related(
         "item").first()
+
+
+def _scan_mark(actor: User, line: BagItem, *, damaged: bool) -> BagItem:
+    """The scan itself: one conditional UPDATE of the line. The condition (not scanned yet) is the
+    guard against a double scan, including two scans racing (the second finds the line scanned
+    once the first commits, and updates nothing)."""
+    moment = now()
+    if line.scanned_at is None and BagItem.objects.filter(pk=line.pk, scanned_at__isnull=True).update(
+            scanned_at=moment, scanned_by=actor, damaged=damaged):
+        line.scanned_at, line.scanned_by, line.damaged = moment, actor, damaged
+        return line
+    raise ValidationFailed(_("Bưu gửi %(t)s đã được quét.") % {"t": line.item.tracking_number}, code="already_scanned",
+                           detail={"tracking_number": _("Đã quét")})
+
+
+def _open_scan_discrepancy(actor: User, bag: Bag, number: str, damaged: bool, present) -> BagItem | None:
+    line = _open_line(bag, number)
     if line is None:
         item = Item.objects.filter(tracking_number=number).first()
         incident_open(actor=actor, kind=IncidentKind.EXTRA_ITEM, facility=bag.destination, bag=bag, item=item,
@@ -684,19 +743,12 @@ def _open_scan(actor: User, bag: Bag, number: str, damaged: bool, present) -> Ba
         _bag_event(bag, BagEventCode.ITEM_SCANNED, actor, facility=bag.destination, item=item,
                    data={"tracking_number": number, "listed": False})
         return None
-    if line.scanned_at is not None:
-        raise ValidationFailed(_("Bưu gửi %(t)s đã được quét.") % {"t": number}, code="already_scanned")
-    item = Item.objects.select_for_update(of=("self",)).get(pk=line.item_id)
-    item_services.item_out_of_bag(actor=actor, bag=bag, item=item, facility=bag.destination,
-                                  note=_("Mở túi %(b)s") % {"b": bag.identifier})
-    line.scanned_at = now()
-    line.scanned_by = actor
-    line.damaged = bool(damaged)
-    line.save(update_fields=["scanned_at", "scanned_by", "damaged"])
-    _bag_event(bag, BagEventCode.ITEM_SCANNED, actor, facility=bag.destination, item=item,
-               data={"tracking_number": number, "listed": True, "damaged": bool(damaged)})
+    line = _scan_mark(actor, line, damaged=damaged)
+    # Recorded at once (not at the finish): a discrepancy must surface when it is found.
+    _bag_event(bag, BagEventCode.ITEM_SCANNED, actor, facility=bag.destination, item=line.item,
+               data={"tracking_number": number, "listed": True, "damaged": damaged})
     if damaged:
-        incident_open(actor=actor, kind=IncidentKind.DAMAGED_ITEM, facility=bag.destination, bag=bag, item=item,
+        incident_open(actor=actor, kind=IncidentKind.DAMAGED_ITEM, facility=bag.destination, bag=bag, item=line.item,
                       present=present, description=_("Bưu gửi %(t)s hư hỏng khi mở túi %(b)s.") % {
                           "t": number, "b": bag.identifier})
     return line
@@ -704,28 +756,47 @@ def _open_scan(actor: User, bag: Bag, number: str, damaged: bool, present) -> Ba
 
 @transaction.atomic
 def bag_open_finish(*, actor: User, bag: Bag, present: list[User] = ()) -> Bag:
-    """Finish opening: every listed item not scanned is missing — one incident each, and the item
-    stays recorded in the bag's custody (never silently dropped). Audit: bag.event (opened)."""
+    """Finish opening (the receiver). In one transaction, set-based like sealing: custody of every
+    scanned item moves from the bag to the person who scanned it (one KOUT custody event each,
+    device time = the scan time; items_out_of_bag), and every listed item not scanned is missing —
+    one incident each, and the item stays in the bag's custody (never silently dropped). The bag's
+    history gets one `opened` event listing the items handed over and the missing ones.
+    Preconditions: the bag is received (not yet opened); the actor received or holds it; each
+    scanner's vetting covers the items' secrecy now. Permission: dispatch.bag.
+    Audit: custody.recorded (KOUT) per scanned item, incident.opened per missing item,
+    bag.event (opened)."""
     _require(actor, "dispatch.bag", _("Bạn không có quyền mở túi thư."))
-    bag = _lock_bag(actor, bag)
+    bag = _lock_bag(actor, bag)  # FOR UPDATE: waits for scans in flight (FOR SHARE), refuses later ones
     if bag.status != BagStatus.RECEIVED:
         raise Conflict(_("Chỉ mở túi đã nhận."), code="illegal_transition")
     if bag.received_by_id != actor.pk and bag.holder_id != actor.pk:
         raise ValidationFailed(_("Người nhận túi mới được mở túi."), code="not_holder")
-    missing = list(BagItem.objects.filter(bag=bag, removed_at__isnull=True, scanned_at__isnull=True)
-                   .select_related("item"))
-    for line in missing:
-        incident_open(actor=actor, kind=IncidentKind.MISSING_ITEM, facility=bag.destination, bag=bag, item=line.item,
-                      present=present, description=_("Túi %(b)s: thiếu bưu gửi %(t)s khi mở túi.") % {
-                          "b": bag.identifier, "t": line.item.tracking_number})
-    moment = now()
-    bag.status = BagStatus.OPENED
-    bag.opened_by = actor
-    bag.opened_at = moment
-    bag.holder = None if not missing else bag.holder
-    bag.save(update_fields=["status", "opened_by", "opened_at", "holder"])
-    _bag_event(bag, BagEventCode.OPENED, actor, facility=bag.destination,
-               data={"missing": [line.item.tracking_number for line in missing]})
+    lines = list(_live_lines(bag).select_related("item", "scanned_by").order_by("added_at", "pk"))
+    scanned = [line for line in lines if line.scanned_at is not None]
+    missing = [line for line in lines if line.scanned_at is None]
+    locked = {i.pk: i for i in Item.objects.select_for_update(of=("self",)).filter(
+        pk__in=[line.item_id for line in scanned]).order_by("pk")}
+    # Only the bag can have let go of an item it holds, and only here: a scanned item no longer in
+    # the bag was handed over at its scan (how opening worked before custody moved at the finish).
+    moving = [line for line in scanned if locked[line.item_id].holder_bag_id == bag.pk]
+    with audit_batch():
+        item_services.items_out_of_bag(
+            actor=actor, bag=bag, facility=bag.destination, note=_("Mở túi %(b)s") % {"b": bag.identifier},
+            scans=[(locked[line.item_id], line.scanned_by, line.scanned_at) for line in moving])
+        for line in missing:
+            incident_open(actor=actor, kind=IncidentKind.MISSING_ITEM, facility=bag.destination, bag=bag,
+                          item=line.item, present=present,
+                          description=_("Túi %(b)s: thiếu bưu gửi %(t)s khi mở túi.") % {
+                              "b": bag.identifier, "t": line.item.tracking_number})
+        moment = now()
+        bag.status = BagStatus.OPENED
+        bag.opened_by = actor
+        bag.opened_at = moment
+        bag.holder = None if not missing else bag.holder
+        bag.save(update_fields=["status", "opened_by", "opened_at", "holder"])
+        _bag_event(bag, BagEventCode.OPENED, actor, facility=bag.destination,
+                   data={"handed_over": [line.item.tracking_number for line in moving],
+                         "missing": [line.item.tracking_number for line in missing]})
     return bag
 
 

@@ -407,8 +407,9 @@ def _open_context(request, bag: Bag, scan_form, finish_form, notes=()) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def bag_open(request, pk: int):
-    """Opening scan by scan: each listed item moves from the bag to the opener; an unlisted or a
-    damaged item is recorded as an incident at once."""
+    """Opening scan by scan: each scan is recorded on its bag line (the item stays in the bag's
+    custody until the opening is finished); an unlisted or a damaged item is recorded as an
+    incident at once."""
     bag = _bag_for_action(request, pk)
     user = request.user
     present_initial = {"present": request.GET.getlist("present")}
@@ -431,10 +432,11 @@ def bag_open(request, pk: int):
                     "t": s10.normalise(cd["tracking_number"])}, _maybe_incident_links(new))))
             elif line.damaged:
                 notes.append(("warning", format_html("{} {}", _(
-                    "Đã lấy %(t)s ra khỏi túi; bưu gửi hư hỏng: đã lập sự cố") % {"t": line.item.tracking_number},
+                    "Đã quét %(t)s; bưu gửi hư hỏng: đã lập sự cố") % {"t": line.item.tracking_number},
                     _maybe_incident_links(new))))
             else:
-                notes.append(("success", _("Đã lấy %(t)s ra khỏi túi.") % {"t": line.item.tracking_number}))
+                notes.append(("success", _("Đã quét %(t)s; chuyển giao cho bạn khi kết thúc mở túi.") % {
+                    "t": line.item.tracking_number}))
             kept = [str(p.pk) for p in present]
             if not _is_htmx(request):
                 for level, text in notes:

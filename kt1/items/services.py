@@ -1035,21 +1035,51 @@ def items_into_bag(*, actor: User, bag, items: list[Item]) -> list[CustodyEvent]
     return events
 
 
-def item_out_of_bag(*, actor: User, bag, item: Item, facility: Facility, note: str = "") -> CustodyEvent:
-    """Opening a bag, one scan: custody of the item moves from the bag to the opener, whose vetting
-    must cover the item's secrecy."""
-    edge = edge_for(item.status, EventCode.OUT_OF_BAG)
-    if not has_perm(actor, edge.permission):
-        raise PermissionDenied(_("Bạn không có quyền mở túi thư."))
-    if item.holder_bag_id != bag.pk:
-        raise ValidationFailed(_("Bưu gửi %(t)s không thuộc túi %(b)s.") % {"t": item.tracking_number,
-                                                                          "b": bag.identifier}, code="not_in_bag")
-    _taker_ok(actor, item, now())
-    event = _append_event(item=item, code=EventCode.OUT_OF_BAG, actor=actor, giver=None, taker=actor, facility=facility,
-                          event_uuid=uuidlib.uuid4(), fingerprint="", status_after=edge.target, bag=bag, note=note,
-                          save_seq=False)
-    Item.objects.filter(pk=item.pk).update(status=edge.target, holder=actor, holder_bag=None,
-                                           holder_since=event.occurred_at, facility=facility,
-                                           last_event_seq=item.last_event_seq)
-    item.status, item.holder, item.holder_bag, item.facility = edge.target, actor, None, facility
-    return event
+def items_out_of_bag(*, actor: User, bag, facility: Facility, scans: list[tuple[Item, User, dt.datetime]],
+                     note: str = "") -> list[CustodyEvent]:
+    """Finishing the opening of a bag: custody of every scanned item moves from the bag to the
+    person who scanned it, whose vetting must cover the item's secrecy now. `scans` lists
+    (item, who scanned it, when); the caller (kt1.dispatch.services.bag_open_finish) holds the
+    transaction and the locks on the bag and the items.
+
+    Until this runs a scanned item is still held by the bag: a scan records the line only, so at
+    every moment the item has exactly one holder. Like items_into_bag, every KOUT event carries
+    the same moment (custody moves when the opening is finished: occurred_at and holder_since)
+    and the scan time as its device time; each event is checked and sealed by its own audit
+    entry with the chain head locked once (audit_batch), the events are inserted in one statement
+    and the items' projection moved with one UPDATE per taker."""
+    moment = now()
+    note = (note or "")[:500]
+    events = []
+    memo_token = _batch_memo.set({}) if _batch_memo.get() is None else None
+    try:
+        with audit_batch():
+            for item, taker, scanned_at in scans:
+                edge = edge_for(item.status, EventCode.OUT_OF_BAG)
+                if not has_perm(actor, edge.permission):
+                    raise PermissionDenied(_("Bạn không có quyền mở túi thư."))
+                if item.holder_bag_id != bag.pk:
+                    raise ValidationFailed(_("Bưu gửi %(t)s không thuộc túi %(b)s.") % {
+                        "t": item.tracking_number, "b": bag.identifier}, code="not_in_bag")
+                _taker_ok(taker, item, moment)  # read once per taker and secrecy level (the memo)
+                event = CustodyEvent(item=item, seq=item.last_event_seq + 1, event_uuid=uuidlib.uuid4(), fingerprint="",
+                                     code=EventCode.OUT_OF_BAG, status_after=edge.target, actor=actor, giver=None,
+                                     taker=taker, facility=facility, occurred_at=moment, device_time=scanned_at,
+                                     note=note, bag=bag)
+                event.audit_seq = audit_record(action=A.CUSTODY_RECORDED.code, actor=actor, obj=item,
+                                               data=event_payload(event)).seq
+                events.append(event)
+    finally:
+        if memo_token is not None:
+            _batch_memo.reset(memo_token)
+    CustodyEvent.objects.bulk_create(events)
+    for taker_id, target in {(e.taker_id, e.status_after) for e in events}:
+        # The items are locked by the caller: last_event_seq + 1 is the seq each event just took.
+        Item.objects.filter(pk__in=[e.item_id for e in events if (e.taker_id, e.status_after) == (taker_id, target)]
+                            ).update(status=target, holder_id=taker_id, holder_bag=None, holder_since=moment,
+                                     facility=facility, last_event_seq=F("last_event_seq") + 1)
+    for event in events:
+        item = event.item
+        item.status, item.holder, item.holder_bag, item.facility = event.status_after, event.taker, None, facility
+        item.holder_since, item.last_event_seq = moment, event.seq
+    return events

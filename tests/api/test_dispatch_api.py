@@ -206,7 +206,7 @@ def test_a_bag_from_opening_to_opening_through_the_api(net):
     assert first.status_code == 200, first.json()
     assert first.json()["listed"] is True and first.json()["extra"] is False and first.json()["incidents"] == []
     assert first.json()["line"]["scanned_at"] and first.json()["counts"]["remaining"] == 1
-    assert holders(a) == (p["counter_clerk"].pk, None) and holders(b) == (None, bag_id)
+    assert holders(a) == holders(b) == (None, bag_id)  # scanned: custody moves when the opening is finished
     again = post(receiver, "api:bag_scan", bag_id, tracking_number=a.tracking_number)
     assert again.status_code == 400 and again.json()["code"] == "already_scanned"
     second = post(receiver, "api:bag_scan", bag_id, tracking_number=b.tracking_number)
@@ -218,18 +218,22 @@ def test_a_bag_from_opening_to_opening_through_the_api(net):
     assert body["bag"]["status"] == BagStatus.OPENED and body["missing"] == [] and body["incidents"] == []
     assert body["bag"]["holder"] is None
     assert post(receiver, "api:bag_open_finish", bag_id).status_code == 409
+    late = post(receiver, "api:bag_scan", bag_id, tracking_number=a.tracking_number)
+    assert late.status_code == 409 and late.json()["code"] == "illegal_transition"
 
     detail = receiver.get(url("api:bag_detail", bag_id)).json()
     assert [e["code"] for e in detail["events"]] == [
         "created", "item_added", "item_added", "item_removed", "item_added", "sealed", "handed_over", "departed",
-        "arrived", "handed_over", "received", "item_scanned", "item_scanned", "opened"]
+        "arrived", "handed_over", "received", "opened"]
+    opened = detail["events"][-1]["data"]
+    assert sorted(opened["handed_over"]) == sorted([a.tracking_number, b.tracking_number]) and opened["missing"] == []
     assert {line["tracking_number"] for line in detail["lines"]} == {a.tracking_number, b.tracking_number}
     assert all(line["scanned_at"] for line in detail["lines"])
     for item in (a, b):
         assert holders(item) == (p["counter_clerk"].pk, None)
         codes = list(CustodyEvent.objects.filter(item=item).order_by("seq").values_list("code", flat=True))
         assert codes == ["KREG", "EMA", "KHOV", "KBAG", "KOUT"]
-    assert AuditEntry.objects.filter(action="bag.event", object_id=str(bag_id)).count() == 14
+    assert AuditEntry.objects.filter(action="bag.event", object_id=str(bag_id)).count() == 12
     for action in ("bag_transfer.created", "bag_transfer.completed", "mail_trip.created", "vehicle_trip.created",
                    "mail_trip.departed", "mail_trip.arrived"):
         assert AuditEntry.objects.filter(action=action).exists(), action

@@ -137,7 +137,8 @@ def scan_out(page: Page, tracking_number: str) -> None:
     form = page.get_by_test_id("open-scan-form")
     form.get_by_label("Quét bưu gửi lấy ra khỏi túi").fill(tracking_number)
     form.get_by_role("button", name="Lấy ra khỏi túi").click()
-    expect(page.locator("main")).to_contain_text(f"Đã lấy {tracking_number} ra khỏi túi.")
+    # Recorded on the bag line; custody moves when the opening is finished.
+    expect(page.locator("main")).to_contain_text(f"Đã quét {tracking_number}; chuyển giao cho bạn khi kết thúc mở túi.")
 
 
 def finish_opening(page: Page) -> None:
@@ -180,9 +181,11 @@ def test_agency_to_recipient_through_two_bags_and_a_mail_trip(live_server, new_c
     assert_held_by(item, bag=bag1)  # received, not yet opened
     scan_out(operator, tn)
     expect(operator.get_by_test_id("open-panel")).to_contain_text("Đã quét đủ các bưu gửi trong bảng kê.")
-    assert_held_by(item, person=p["operator"])
+    expect(operator.get_by_test_id("custody-note")).to_contain_text("đã quét, chuyển giao khi kết thúc mở túi")
+    assert_held_by(item, bag=bag1)  # scanned: custody moves when the opening is finished
     finish_opening(operator)
     expect(success(operator)).to_contain_text("không có sai lệch")
+    assert_held_by(item, person=p["operator"])
 
     # Bag 2, processing facility → commune post office, on a mail trip.
     bag2 = make_bag(operator, w.post_office, item, "KC-0002")
@@ -246,6 +249,7 @@ def test_agency_to_recipient_through_two_bags_and_a_mail_trip(live_server, new_c
     assert Bag.objects.get(pk=bag2.pk).holder == p["counter_clerk"]
     receive_bag(commune, bag2, "KC-0002")
     scan_out(commune, tn)
+    assert_held_by(item, bag=bag2)  # scanned, still held by the bag until the opening is finished
     finish_opening(commune)
     assert_held_by(item, person=p["counter_clerk"])
 
@@ -300,6 +304,7 @@ def test_seal_mismatch_and_missing_item_become_incidents_with_records(live_serve
 
     # Opened with one item never scanned: finishing records it missing, still in the bag.
     scan_out(commune, present.tracking_number)
+    assert holders(present) == (None, bag.pk)
     expect(commune.get_by_test_id("remaining")).to_contain_text(missing.tracking_number)
     finish_opening(commune)
     expect(commune.locator("main .messages .msg.warning")).to_contain_text("thiếu 1")

@@ -347,9 +347,11 @@ class BagReceiveApi(ScopedApiMixin, APIView):
 
 
 class BagScanApi(ScopedApiMixin, APIView):
-    """One scan while opening a received bag. A listed item moves from the bag to the opener; an
-    item not on the list is recorded as an extra item, a damaged one as damaged (an incident each,
-    answered 200 with its number). Refused: already_scanned, not_holder; 409 unless received."""
+    """One scan while opening a received bag. A listed item's scan is recorded on its line; the
+    item stays in the bag's custody until the opening is finished (open-finish hands every scanned
+    item to the person who scanned it). An item not on the list is recorded as an extra item, a
+    damaged one as damaged (an incident each, answered 200 with its number). Refused:
+    already_scanned, not_holder; 409 unless received (also once the opening is finished)."""
 
     required_permission = "dispatch.view"
 
@@ -392,9 +394,10 @@ class BagScanApi(ScopedApiMixin, APIView):
 
 
 class BagOpenFinishApi(ScopedApiMixin, APIView):
-    """Finish opening: each listed item not scanned is missing (an incident each; the item stays
-    in the bag's custody, never silently dropped). The answer lists the missing items and every
-    discrepancy of the bag, from receiving to now."""
+    """Finish opening: custody of every scanned item moves from the bag to the person who scanned
+    it (one KOUT custody event each, in one transaction); each listed item not scanned is missing
+    (an incident each; the item stays in the bag's custody, never silently dropped). The answer
+    lists the missing items and every discrepancy of the bag, from receiving to now."""
 
     required_permission = "dispatch.view"
 
