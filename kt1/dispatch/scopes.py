@@ -31,6 +31,7 @@ def _declare(label: str, *fields: str) -> None:
 
 _declare("dispatch.bag", "origin__province_id", "destination__province_id")
 _declare("dispatch.bagevent", "bag__origin__province_id", "bag__destination__province_id")
+_declare("dispatch.bagitem", "bag__origin__province_id", "bag__destination__province_id")
 _declare("dispatch.mailtrip", "route__origin__province_id", "route__destination__province_id")
 _declare("dispatch.vehicletrip", "vehicle__facility__province_id")
 _declare("dispatch.bagtransfer", "facility__province_id")

@@ -14,7 +14,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kt1.accounts.choices import POSTAL_ROLES
@@ -654,28 +654,7 @@ def bag_receive(*, actor: User, bag: Bag, seal_number_read: str, seal_intact: bo
     return bag
 
 
-def _opening_bag(actor: User, pk: int, *, exclusive: bool) -> Bag:
-    """The received bag the actor is opening, read through the actor's scope (404 outside it).
-
-    exclusive=False (an ordinary scan, which changes only its own bag line): on PostgreSQL the bag
-    row is locked FOR SHARE before it is read. bag_open_finish locks it FOR UPDATE, which conflicts
-    with FOR SHARE, so a scan and the finish of the same bag never overlap: a scan that starts first
-    commits its line before the finish reads the lines (the finish waits for it), and a scan that
-    comes while the finish runs waits, then reads the bag OPENED and is refused. Scans do not block
-    one another (FOR SHARE is shared); the conditional UPDATE of the line is what refuses a double
-    scan. SQLite has no row locks: every transaction here begins IMMEDIATE (config/settings), so
-    it holds the database's write lock from its first statement and transactions never overlap.
-    exclusive=True (a scan that records a discrepancy, the finish): FOR UPDATE, as every bag
-    event appended to the bag needs (it takes the bag's next event sequence number)."""
-    if exclusive:
-        bag = _lock_bag(actor, pk)
-    else:
-        if connection.vendor == "postgresql":  # Django's select_for_update has no FOR SHARE
-            with connection.cursor() as cursor:
-                cursor.execute('SELECT 1 FROM "dispatch_bag" WHERE id = %s FOR SHARE', [pk])
-        bag = restrict(Bag.objects.all(), actor).filter(pk=pk).first()
-        if bag is None:
-            raise NotFound(_("Không tìm thấy túi thư."))
+def _check_opening(actor: User, bag: Bag) -> None:
     if bag.status == BagStatus.OPENED:
         raise Conflict(_("Túi %(b)s đã kết thúc mở túi; không quét thêm được.") % {"b": bag.identifier},
                        code="illegal_transition")
@@ -683,7 +662,6 @@ def _opening_bag(actor: User, pk: int, *, exclusive: bool) -> Bag:
         raise Conflict(_("Chỉ mở túi đã nhận và kiểm tra niêm phong."), code="illegal_transition")
     if bag.received_by_id != actor.pk and bag.holder_id != actor.pk:
         raise ValidationFailed(_("Người nhận túi mới được mở túi."), code="not_holder")
-    return bag
 
 
 def bag_open_scan(*, actor: User, bag: Bag, tracking_number: str, damaged: bool = False,
@@ -699,25 +677,51 @@ def bag_open_scan(*, actor: User, bag: Bag, tracking_number: str, damaged: bool 
     Audit: none for an ordinary scan (sealed at the finish by its KOUT custody event);
     bag.event (item_scanned) and incident.opened for an extra or damaged item."""
     _require(actor, "dispatch.bag", _("Bạn không có quyền mở túi thư."))
+    number = str(s10.parse(tracking_number))
     if not damaged:
         with transaction.atomic():
-            opening = _opening_bag(actor, bag.pk, exclusive=False)
-            number = str(s10.parse(tracking_number))
-            line = _open_line(opening, number)
+            line = _line_to_scan(actor, bag.pk, number)
             if line is not None:
+                _check_opening(actor, line.bag)
                 return _scan_mark(actor, line, damaged=False)
-        # Not on the bag's list: an extra item, recorded below with the bag locked for its event.
+        # No such line in a bag the actor may see: an extra item (or a refusal), sorted out below
+        # with the bag locked for the incident's bag event.
     with transaction.atomic():
-        opening = _opening_bag(actor, bag.pk, exclusive=True)
-        number = str(s10.parse(tracking_number))
+        opening = _lock_bag(actor, bag)
+        _check_opening(actor, opening)
         # An incident and its record plus a bag event: the chain head is locked once for them all.
         with audit_batch():
             return _open_scan_discrepancy(actor, opening, number, bool(damaged), present)
 
 
+def _line_to_scan(actor: User, bag_pk: int, number: str) -> BagItem | None:
+    """An ordinary scan reads its bag line, the item and the bag (through the actor's scope) in one
+    statement, and nothing more than the scan and its answer need: a scan costs a few
+    milliseconds, most of them in building queries.
+
+    The same statement locks the bag row on PostgreSQL (FOR NO KEY UPDATE OF the bag): the scan
+    changes only its own line, but it must not interleave with bag_open_finish, which locks the
+    bag FOR UPDATE. A scan that comes first commits its line before the finish reads the lines
+    (the finish waits for the bag); a scan that comes during the finish waits, then reads the bag
+    OPENED and is refused. (FOR SHARE would let scans of one bag run side by side, but Django
+    cannot say it; two scans of one bag simply take turns for about a millisecond.) The double
+    scan is refused by the conditional UPDATE of the line (_scan_mark), not by the lock. SQLite
+    has no row locks and needs none: every transaction begins IMMEDIATE (config/settings), holding
+    the database's write lock from its first statement, so transactions never overlap."""
+    lines = (restrict(BagItem.objects.filter(bag_id=bag_pk, removed_at__isnull=True, item__tracking_number=number),
+                      actor)
+             .select_related("bag", "item")
+             .only("bag_id", "item_id", "added_at", "removed_at", "scanned_at", "scanned_by_id", "damaged",
+                   "bag__identifier", "bag__status", "bag__received_by_id", "bag__holder_id",
+                   "item__tracking_number", "item__kind", "item__secrecy", "item__weight_g",
+                   "item__recipient_agency_id")
+             .select_for_update(of=("bag",), no_key=True).order_by())
+    return next(iter(lines[:1]), None)
+
+
 def _open_line(bag: Bag, number: str) -> BagItem | None:
-    return BagItem.objects.filter(bag=bag, removed_at__isnull=True, item__tracking_number=number).select_related(
-        "item").first()
+    lines = BagItem.objects.filter(bag=bag, removed_at__isnull=True, item__tracking_number=number)
+    return next(iter(lines.select_related("item").order_by()[:1]), None)
 
 
 def _scan_mark(actor: User, line: BagItem, *, damaged: bool) -> BagItem:
@@ -766,24 +770,27 @@ def bag_open_finish(*, actor: User, bag: Bag, present: list[User] = ()) -> Bag:
     Audit: custody.recorded (KOUT) per scanned item, incident.opened per missing item,
     bag.event (opened)."""
     _require(actor, "dispatch.bag", _("Bạn không có quyền mở túi thư."))
-    bag = _lock_bag(actor, bag)  # FOR UPDATE: waits for scans in flight (FOR SHARE), refuses later ones
+    bag = _lock_bag(actor, bag)  # FOR UPDATE: waits for a scan in flight (_line_to_scan), refuses later ones
     if bag.status != BagStatus.RECEIVED:
         raise Conflict(_("Chỉ mở túi đã nhận."), code="illegal_transition")
     if bag.received_by_id != actor.pk and bag.holder_id != actor.pk:
         raise ValidationFailed(_("Người nhận túi mới được mở túi."), code="not_holder")
-    lines = list(_live_lines(bag).select_related("item", "scanned_by").order_by("added_at", "pk"))
+    lines = list(_live_lines(bag).order_by("added_at", "pk"))
+    # Every item of the list, locked (in primary-key order, as sealing locks them) and read once.
+    items = {i.pk: i for i in Item.objects.select_for_update(of=("self",)).filter(
+        pk__in=[line.item_id for line in lines]).order_by("pk")}
+    scanners = User.objects.in_bulk({line.scanned_by_id for line in lines if line.scanned_at is not None})
     scanned = [line for line in lines if line.scanned_at is not None]
     missing = [line for line in lines if line.scanned_at is None]
-    locked = {i.pk: i for i in Item.objects.select_for_update(of=("self",)).filter(
-        pk__in=[line.item_id for line in scanned]).order_by("pk")}
     # Only the bag can have let go of an item it holds, and only here: a scanned item no longer in
     # the bag was handed over at its scan (how opening worked before custody moved at the finish).
-    moving = [line for line in scanned if locked[line.item_id].holder_bag_id == bag.pk]
+    moving = [line for line in scanned if items[line.item_id].holder_bag_id == bag.pk]
     with audit_batch():
         item_services.items_out_of_bag(
             actor=actor, bag=bag, facility=bag.destination, note=_("Mở túi %(b)s") % {"b": bag.identifier},
-            scans=[(locked[line.item_id], line.scanned_by, line.scanned_at) for line in moving])
+            scans=[(items[line.item_id], scanners[line.scanned_by_id], line.scanned_at) for line in moving])
         for line in missing:
+            line.item = items[line.item_id]
             incident_open(actor=actor, kind=IncidentKind.MISSING_ITEM, facility=bag.destination, bag=bag,
                           item=line.item, present=present,
                           description=_("Túi %(b)s: thiếu bưu gửi %(t)s khi mở túi.") % {
@@ -795,7 +802,7 @@ def bag_open_finish(*, actor: User, bag: Bag, present: list[User] = ()) -> Bag:
         bag.holder = None if not missing else bag.holder
         bag.save(update_fields=["status", "opened_by", "opened_at", "holder"])
         _bag_event(bag, BagEventCode.OPENED, actor, facility=bag.destination,
-                   data={"handed_over": [line.item.tracking_number for line in moving],
+                   data={"handed_over": [items[line.item_id].tracking_number for line in moving],
                          "missing": [line.item.tracking_number for line in missing]})
     return bag
 
