@@ -262,6 +262,23 @@ def test_the_finish_checks_each_scanners_clearance_now(net):
     assert audit_verify().ok
 
 
+@pytest.mark.django_db
+def test_adding_an_item_costs_the_same_whatever_the_bag_holds(net):
+    """bag_add_item reads the levels already in the bag and their count in one grouped query (it
+    used to fetch every line's level, then count them): 11 statements besides the savepoints (17
+    in all with BEGIN, COMMIT and the savepoints around the line's insert and the audit entry)."""
+    w, p = net
+    items = held_by_operator(w, p, 6)
+    bag = d.bag_create(actor=p["operator"], destination=w.post_office)
+    counts = []
+    for it in items:
+        with CaptureQueriesContext(connection) as ctx:
+            d.bag_add_item(actor=p["operator"], bag=bag, tracking_number=it.tracking_number)
+        counts.append(len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]))
+    assert len(set(counts)) == 1 and counts[0] <= 11, counts
+    assert BagItem.objects.filter(bag=bag, removed_at__isnull=True).count() == 6
+
+
 # --- PostgreSQL: a scan and the finish of the same bag never interleave --------------------------------
 
 
