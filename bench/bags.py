@@ -20,8 +20,11 @@ handed to one processing operator; none of that is timed):
   seal     bag_seal: one transaction that lists the 500 items and moves their custody to the bag
            (500 KBAG custody events and audit entries);
            [the bag is handed to the receiving counter clerk: transfer_create + transfer_complete]
-  opening  bag_receive (seal check) + 500 × bag_open_scan (one transaction each: custody back to a
-           person, KOUT event, bag event, two audit entries) + bag_open_finish.
+  opening  bag_receive (seal check) + 500 × bag_open_scan (one transaction each: the bag line read
+           with its item and the bag through the scope, and one conditional UPDATE of the line; no
+           custody moves, no audit entry) + bag_open_finish (one transaction: custody of the 500
+           scanned items moves to the receiver, 500 KOUT custody events with the scan time as
+           their device time, each sealed by its audit entry, and one `opened` bag event).
 
 Baselines, timed the same way in the same database right after: 500 rows inserted with one
 executemany in one transaction (the shape of the seal), and 500 single-row inserts in 500
@@ -29,7 +32,8 @@ transactions (the shape of scanning), into a scratch table with the columns of t
 and no checks, no audit, no ORM.
 
 After each repetition the database is checked (every item back in one person's hands, 500 KBAG
-and 500 KOUT events, no incident) and at the end the whole audit chain is re-verified. Three
+and 500 KOUT events, each KOUT's device time its line's scan time, no audit entry written by a
+scan, no incident) and at the end the whole audit chain is re-verified. Three
 repetitions by default; the figures are medians. Results: KT1_BENCH_DIR/bags.json (both databases)
 and KT1_BENCH_DIR/bags/<database>.json. The exit status is 1 only when a check fails; the verdicts
 against the target are printed.
@@ -140,9 +144,10 @@ def baseline(rep: int, rows: int, actor_id: int, facility_id: int, item_ids: lis
 
 
 def repetition(w, rep: int, n: int) -> dict:
+    from kt1.audit.models import AuditEntry
     from kt1.dispatch import services as d
     from kt1.dispatch.choices import BagStatus
-    from kt1.dispatch.models import Bag
+    from kt1.dispatch.models import Bag, BagItem
     from kt1.incidents.models import Incident
     from kt1.items.models import CustodyEvent, Item
 
@@ -166,6 +171,7 @@ def repetition(w, rep: int, n: int) -> dict:
     transfer = d.transfer_create(actor=operator, taker=receiver, bags=[bag])
     d.transfer_complete(actor=receiver, transfer=transfer)
 
+    audit_before = AuditEntry.objects.count()
     opening_c0, opening_b0 = time.process_time(), backend_cpu()
     t0 = time.perf_counter()
     d.bag_receive(actor=receiver, bag=bag, seal_number_read=seal_number, seal_intact=True)
@@ -191,6 +197,13 @@ def repetition(w, rep: int, n: int) -> dict:
         count = CustodyEvent.objects.filter(item_id__in=ids, code=code, bag=bag).count()
         if count != n:
             problems.append(f"{count} {code} events for {n} items")
+    scanned_at = dict(BagItem.objects.filter(bag=bag).values_list("item_id", "scanned_at"))
+    outs = CustodyEvent.objects.filter(bag=bag, code="KOUT").values_list("item_id", "device_time")
+    if any(device_time != scanned_at.get(item_id) for item_id, device_time in outs):
+        problems.append("a KOUT event whose device time is not its scan time")
+    audit_entries = AuditEntry.objects.count() - audit_before  # received, 500 KOUT, opened
+    if audit_entries != n + 2:
+        problems.append(f"{audit_entries} audit entries for the opening (expected {n + 2}: none per scan)")
     if Incident.objects.filter(bag=bag).exists():
         problems.append("incidents opened")
 
@@ -328,7 +341,8 @@ def report(summaries: list[dict]) -> str:
                 + [f"{m['opening_s'] / m['insert_per_row_tx_s']:.1f}×" for m in med] + [""])
     facts = "; ".join(f"{s['database']}: " + ", ".join(f"{k} {v}" for k, v in s["facts"].items()) for s in summaries)
     checks = "; ".join(f"{s['database']}: " + ("; ".join(s["problems"]) or "every item back in one person's hands, "
-                                               f"{n} KBAG + {n} KOUT events, no incident, audit chain verified")
+                                               f"{n} KBAG + {n} KOUT events (device time = scan time), no "
+                                               "audit entry per scan, no incident, audit chain verified")
                        for s in summaries)
     m = summaries[0]["machine"]
     head = (f"Bags: server time (perf_counter around the service calls), median of {summaries[0]['reps']} repetitions "
