@@ -32,6 +32,9 @@ ALLOWED_HOSTS = [h for h in os.environ.get("KT1_ALLOWED_HOSTS", "").split(",") i
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("KT1_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 DEMO = _bool("KT1_DEMO", False)
 CONN_MAX_AGE = _int("KT1_CONN_MAX_AGE", 600)
+# PostgreSQL: a statement run this many times on a connection is prepared on the server (planned
+# once). 0 turns preparing off, e.g. behind a pooler in transaction mode (docs/operations.md).
+PG_PREPARE_THRESHOLD = _int("KT1_PG_PREPARE_THRESHOLD", 5)
 SECURE_HSTS_SECONDS = _int("KT1_HSTS_SECONDS", 31536000)
 # Field encryption keys for agency-private data: comma-separated Fernet keys, newest first.
 FIELD_KEYS = [k for k in os.environ.get("KT1_FIELD_KEYS", "").split(",") if k]

@@ -90,7 +90,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
 else:
+    # Server-side binding lets psycopg prepare the statements a connection runs again and again
+    # (tracking lookups, custody batches): PostgreSQL then skips parsing and planning them, which
+    # for the item query with its scope and related rows is most of its cost (docs/performance.md).
     DATABASES["default"].setdefault("OPTIONS", {})
+    if env.PG_PREPARE_THRESHOLD > 0:
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=env.PG_PREPARE_THRESHOLD)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -161,7 +166,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["kt1.api.auth.StampedTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "kt1.api.pagination.Pagination",

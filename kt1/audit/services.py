@@ -14,6 +14,7 @@ from django.db import transaction
 
 from kt1.core.clock import now
 from kt1.core.context import current_origin
+from kt1.core.records import insert_rows
 
 from . import registry, signing
 from .models import AuditCheckpoint, AuditEntry, AuditHead
@@ -131,7 +132,7 @@ def audit_batch() -> Iterator[_BatchHead]:
     finally:
         _batch_head.reset(token)
     if batch.pending:
-        AuditEntry.objects.bulk_create(batch.pending, batch_size=500)
+        insert_rows(batch.pending)
     if batch.head is not None:
         batch.head.save(update_fields=["last_seq", "last_hash"])
 

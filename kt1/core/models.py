@@ -44,4 +44,17 @@ class EffectiveDated(models.Model):
         return self.is_valid_on()
 
 
+class ScopeStamp(models.Model):
+    """One row whose value is replaced by a new random one in the transaction of any change a
+    person's scope is computed from (role assignments, people's active flag, agencies,
+    facilities: kt1.core.apps connects the signals). A scope cached with the stamp it was
+    computed under is reused only while the stamp is unchanged (kt1.core.permissions.scope_of).
+    Random, not a counter: a rolled-back change must never let an old value come back."""
+
+    value = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.value
+
+
 from .numbering import NumberSequence  # noqa: E402,F401  (model lives with its helper)

@@ -16,12 +16,16 @@ model declares its scope rule once with ``@scope_rule``.
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from .clock import LOCAL_TZ, now
 from .errors import NotFound, PermissionDenied
 
 # --- permission codes -------------------------------------------------------------------------
@@ -139,14 +143,37 @@ class Scope:
 ANONYMOUS = Scope(user_id=None)
 
 
+# Scopes computed for API callers, by user id: (stamp, valid until, scope). Reused by any request of
+# this process that authenticated with the same stamp (kt1.api.auth reads it with the token).
+_SCOPE_CACHE: dict[int, tuple[str, dt.datetime, Scope]] = {}
+_SCOPE_CACHE_MAX = 10_000
+
+
 def scope_of(user) -> Scope:
-    """The scope of this user now, cached on the user object for the request."""
+    """The scope of this user now, cached on the user object for the request.
+
+    When the request read the scope stamp (kt1.core.models.ScopeStamp) with the caller's
+    credentials, a scope this process computed under the same stamp is reused until the next
+    moment it could change by itself (an assignment starting or ending, the local day turning,
+    which retires or starts agencies and facilities). Only scopes computed outside a transaction
+    are kept: they are made of committed rows only."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return ANONYMOUS
     cached = getattr(user, "_kt1_scope", None)
     if cached is not None:
         return cached
-    scope = _compute_scope(user)
+    stamp = getattr(user, "_kt1_scope_stamp", None)
+    moment = now()
+    if stamp is not None:
+        hit = _SCOPE_CACHE.get(user.pk)
+        if hit is not None and hit[0] == stamp and moment < hit[1]:
+            user._kt1_scope = hit[2]
+            return hit[2]
+    scope, valid_until = _compute_scope(user, moment)
+    if stamp is not None and not connection.in_atomic_block:
+        if len(_SCOPE_CACHE) >= _SCOPE_CACHE_MAX:
+            _SCOPE_CACHE.clear()
+        _SCOPE_CACHE[user.pk] = (stamp, valid_until, scope)
     user._kt1_scope = scope
     return scope
 
@@ -156,14 +183,38 @@ def forget_scope(user) -> None:
         del user._kt1_scope
 
 
-def _compute_scope(user) -> Scope:
+def current_scope_stamp() -> str | None:
+    from .models import ScopeStamp
+
+    return ScopeStamp.objects.filter(pk=1).values_list("value", flat=True).first()
+
+
+def bump_scope_stamp(**kwargs) -> None:
+    """A change a scope is computed from: every cached scope is stale (a signal receiver)."""
+    from .models import ScopeStamp
+
+    if not ScopeStamp.objects.filter(pk=1).update(value=secrets.token_hex(16)):
+        ScopeStamp.objects.create(pk=1, value=secrets.token_hex(16))
+
+
+def _compute_scope(user, at: dt.datetime) -> tuple[Scope, dt.datetime]:
+    """The scope at `at`, and the moment until which it holds unless a stamped change comes first."""
     from kt1.accounts.models import RoleAssignment
     from kt1.directory.models import Facility
 
     grants: list[Grant] = []
     perms: set[str] = set()
-    assignments = RoleAssignment.objects.current().filter(user=user).select_related("agency", "facility")
+    # Agencies and facilities start and retire on local days: nothing holds past local midnight.
+    valid_until = dt.datetime.combine(at.astimezone(LOCAL_TZ).date() + dt.timedelta(days=1), dt.time(),
+                                      tzinfo=LOCAL_TZ)
+    assignments = (RoleAssignment.objects.filter(user=user).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+                   .select_related("agency", "facility").order_by("pk"))
     for a in assignments:
+        if a.ended_at is not None:
+            valid_until = min(valid_until, a.ended_at)
+        if a.valid_from > at:  # starts later: not yet part of the scope
+            valid_until = min(valid_until, a.valid_from)
+            continue
         if a.agency_id:
             # A retired agency's clerk keeps no rights over it.
             if not a.agency.is_active:
@@ -178,7 +229,7 @@ def _compute_scope(user) -> Scope:
             grant = Grant(role=a.role, province_id=a.province_id)
         grants.append(grant)
         perms |= ROLE_PERMISSIONS.get(a.role, frozenset())
-    return Scope(user_id=user.pk, grants=tuple(grants), permissions=frozenset(perms))
+    return Scope(user_id=user.pk, grants=tuple(grants), permissions=frozenset(perms)), valid_until
 
 
 def _descendants(model, roots: set[int]) -> set[int]:

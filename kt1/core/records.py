@@ -1,4 +1,4 @@
-"""Helpers services share when they change effective-dated reference records."""
+"""Helpers services share when they change records (effective-dated reference records, many rows at once)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections, router
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
@@ -65,3 +66,54 @@ def retire_record(obj: Model, *, on: dt.date | None = None) -> bool:
     obj.valid_until = on
     obj.save(update_fields=["valid_until"])
     return True
+
+
+def update_rows(objs: list[Model], field_names: list[str]) -> None:
+    """Write these fields of these (already loaded, locked) rows, one UPDATE by primary key each,
+    sent together (psycopg pipelines an executemany; SQLite runs it in-process).
+
+    For writes of many rows with different values each. Django's bulk_update builds one CASE
+    expression per field over every row, which costs ~1 ms of Python per row; this costs a few µs."""
+    if not objs:
+        return
+    model = type(objs[0])
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in field_names]
+    # Only quoted names from the model's own metadata go into the text; every value is a parameter.
+    sql = (f"UPDATE {quote(model._meta.db_table)} SET "  # noqa: S608
+           + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+           + f" WHERE {quote(model._meta.pk.column)} = %s")
+    rows = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk] for obj in objs]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def insert_rows(objs: list[Model]) -> None:
+    """Insert these new rows and set their primary keys, like bulk_create, for many rows at once.
+
+    On PostgreSQL the rows go as one prepared single-row INSERT … RETURNING, pipelined by psycopg's
+    executemany: bulk_create instead builds one statement with a parameter per value (10,000 for
+    500 events), which psycopg must rewrite and PostgreSQL plan afresh every time; for a batch of
+    custody events that was most of its cost. Elsewhere (SQLite, in-process) bulk_create is cheap."""
+    if not objs:
+        return
+    model = type(objs[0])
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objs)
+        return
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(pk.column)}")
+    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor: executemany(returning=True) is psycopg 3 API
+        raw.executemany(sql, rows, returning=True)
+        for obj in objs:
+            setattr(obj, pk.attname, raw.fetchone()[0])
+            obj._state.adding = False
+            obj._state.db = connection.alias
+            raw.nextset()

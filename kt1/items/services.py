@@ -24,7 +24,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from kt1.accounts.choices import POSTAL_ROLES, Role
-from kt1.accounts.clearance import handling_clearance
+from kt1.accounts.clearance import HandlingProfile, handling_clearance, handling_profiles
 from kt1.accounts.models import RoleAssignment, User
 from kt1.audit.services import audit_batch, audit_record
 from kt1.core.choices import Secrecy
@@ -39,7 +39,7 @@ from kt1.core.errors import (
 from kt1.core.fieldcrypto import encrypt_json
 from kt1.core.numbering import next_number
 from kt1.core.permissions import has_perm, restrict, scope_of
-from kt1.core.records import require_active_reference
+from kt1.core.records import insert_rows, require_active_reference, update_rows
 from kt1.directory.choices import FacilityKind
 from kt1.directory.models import Agency, AgencyAddress, Facility
 
@@ -301,28 +301,34 @@ class CustodyResult:
     created: bool  # False when the same event_uuid was already recorded (a retry)
 
 
+def _profile(taker: User, at: dt.datetime) -> HandlingProfile:
+    """The taker's handling profile: read once per batch (the memo), else now."""
+    memo = _batch_memo.get()
+    profile = memo.get(("profile", taker.pk)) if memo is not None else None
+    if profile is None:
+        profile = handling_profiles([taker], at)[taker.pk]
+        if memo is not None:
+            memo["profile", taker.pk] = profile
+    return profile
+
+
 def _taker_ok(taker: User, item: Item, at: dt.datetime, *, recipient_clerk_of: Agency | None = None) -> None:
     """The taker must be an active person in the right role whose vetting covers the item now.
-    Within a batch, a taker who passed for a secrecy level passes again for it (people, roles,
-    vettings and trainings are read once per batch, as the actor's own roles are once per request)."""
+    Within a batch, a taker's roles, vettings and trainings are read once (as the actor's own roles
+    are once per request): a vetting revoked while a batch is being written counts from the next one."""
     if taker is None:
         raise ValidationFailed(_("Chọn người nhận bàn giao."), detail={"taker": _("Bắt buộc.")})
-    memo = _batch_memo.get()
-    key = ("taker_ok", taker.pk, item.secrecy, recipient_clerk_of.pk if recipient_clerk_of is not None else None)
-    if memo is not None and key in memo:
-        return
+    profile = _profile(taker, at)
     if recipient_clerk_of is not None:
-        if not _is_clerk_of(taker, recipient_clerk_of):
+        if not (taker.is_active and profile.has_role({Role.AGENCY_CLERK}, recipient_clerk_of.pk)):
             raise ValidationFailed(_("%(t)s không phải văn thư của %(a)s.") % {"t": taker, "a": recipient_clerk_of},
                                    code="taker_not_allowed", detail={"taker": _("Không hợp lệ.")})
-    elif not RoleAssignment.objects.current(at).filter(user=taker, role__in=POSTAL_ROLES, user__is_active=True).exists():
+    elif not (taker.is_active and profile.has_role(POSTAL_ROLES)):
         raise ValidationFailed(_("%(t)s không phải nhân viên bưu chính đang làm việc.") % {"t": taker},
                                code="taker_not_allowed", detail={"taker": _("Không hợp lệ.")})
-    clearance = handling_clearance(taker, item.secrecy, at)
+    clearance = profile.clearance(item.secrecy)
     if not clearance:
         raise ValidationFailed(clearance.reason, code="taker_not_cleared", detail={"taker": clearance.reason})
-    if memo is not None:
-        memo[key] = True
 
 
 def _append_event(*, item: Item, code: str, actor: User, giver, taker, facility, event_uuid, fingerprint: str,
@@ -339,6 +345,10 @@ def _append_event(*, item: Item, code: str, actor: User, giver, taker, facility,
     )
     entry = audit_record(action=A.CUSTODY_RECORDED.code, actor=actor, obj=item, data=event_payload(event))
     event.audit_seq = entry.seq
+    writes = _batch_writes.get()
+    if writes is not None:
+        writes.events.append(event)  # inserted with the batch's other events (nothing reads them before)
+        return event
     event.save()
     if save_seq:
         Item.objects.filter(pk=item.pk).update(last_event_seq=item.last_event_seq)
@@ -425,7 +435,8 @@ def _apply(item: Item, req: CustodyRequest, *, actor: User, handover: HandoverLi
     reason = None
     next_action = ""
     if req.code == EventCode.DELIVERY_FAILED:
-        reason = DeliveryFailureReason.objects.valid_on(local_today()).filter(code=req.reason_code).first()
+        reason = _memoised(("reason", req.reason_code), lambda: DeliveryFailureReason.objects.valid_on(
+            local_today()).filter(code=req.reason_code).first())
         if reason is None:
             raise ValidationFailed(_("Chọn lý do phát không thành công trong danh mục."), code="unknown_reason",
                                    detail={"reason": _("Không hợp lệ.")})
@@ -434,7 +445,8 @@ def _apply(item: Item, req: CustodyRequest, *, actor: User, handover: HandoverLi
             raise ValidationFailed(_("Hướng xử lý không hợp lệ."), detail={"next_action": _("Không hợp lệ.")})
     elif req.reason_code or req.next_action:
         raise ValidationFailed(_("Lý do và hướng xử lý chỉ ghi khi phát không thành công."))
-    facility = _actor_facility(actor, Facility.objects.filter(pk=req.facility_id).first() if req.facility_id else None)
+    facility = _actor_facility(actor, _memoised(("facility", req.facility_id), lambda: Facility.objects.filter(
+        pk=req.facility_id).first()) if req.facility_id else None)
     if req.facility_id and facility is None:
         raise ValidationFailed(_("Không có cơ sở này."), detail={"facility": _("Không hợp lệ.")})
     if req.code in (EventCode.INTO_SORTING, EventCode.OUT_OF_SORTING, EventCode.AT_DELIVERY_OFFICE) and facility is None:
@@ -467,8 +479,23 @@ def _apply(item: Item, req: CustodyRequest, *, actor: User, handover: HandoverLi
         changed["is_returning"] = True
     for name, value in changed.items():
         setattr(item, name, value)
-    Item.objects.filter(pk=item.pk).update(**changed)
+    writes = _batch_writes.get()
+    if writes is not None:
+        writes.items[item.pk] = item  # the locked row's new projection, written once when the batch ends
+        writes.fields.update(changed)
+    else:
+        Item.objects.filter(pk=item.pk).update(**changed)
     return event
+
+
+def _memoised(key, read):
+    """read() once per batch (people, reasons, facilities are read once per batch), every time outside one."""
+    memo = _batch_memo.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
 
 
 def _user(pk: int | None) -> User | None:
@@ -549,16 +576,38 @@ class BatchOutcome:
 _batch_memo: ContextVar[dict | None] = ContextVar("kt1_custody_batch_memo", default=None)
 
 
+@dataclass
+class _BatchWrites:
+    """What a batch of custody events writes, held until the batch ends: the events (one INSERT)
+    and each changed item's final projection (one UPDATE for all of them)."""
+
+    events: list[CustodyEvent] = field(default_factory=list)
+    items: dict[int, Item] = field(default_factory=dict)
+    fields: set[str] = field(default_factory=set)
+
+    def flush(self) -> None:
+        insert_rows(self.events)
+        update_rows(list(self.items.values()), sorted(self.fields))
+
+
+_batch_writes: ContextVar[_BatchWrites | None] = ContextVar("kt1_custody_batch_writes", default=None)
+
+
 def custody_record_batch(*, actor: User, requests: Iterable[CustodyRequest]) -> list[BatchOutcome]:
     """Record many events from one device. Each event stands alone: one refused event does not undo
     the others (a handheld uploads a shift's scans; each scan is a fact or a refusal). Events of one
     item apply in the order sent.
 
-    Every event gets exactly the checks, event row, projection update and audit entry that
-    custody_record gives it, but the batch is written in one transaction (one durable commit
-    instead of one per event): the items are locked first, in primary-key order (the order every
-    other custody writer takes, item before audit head), then the audit head, which stays locked
-    until the batch commits. A refusal is raised before anything of its event is written, so the
+    Every event gets exactly the checks, event row, projection and audit entry that custody_record
+    gives it, but set-based: one transaction, one durable commit. The items are locked first, in
+    primary-key order (the order every other custody writer takes, item before audit head), then
+    the audit head, which stays locked until the batch commits. What the checks read is read once
+    for the whole batch: which of the items the caller may see (a request is one authorisation
+    decision per item, taken when it starts), which of them lie in a bag, the takers' roles,
+    vettings and trainings, reasons and facilities. Each event is then checked against the locked
+    items' state as the earlier events of the batch left it, in memory, and the writes are made
+    together when the batch ends: the events in one INSERT, the audit entries in one, the items'
+    projections in one UPDATE. A refusal is raised before anything of its event is recorded, so the
     refused event is audited and skipped while the others stand. Should the database fail the
     transaction (a deadlock, a concurrent retry of the same event_uuid), nothing of it was stored
     and the batch is recorded event by event instead."""
@@ -572,6 +621,8 @@ def custody_record_batch(*, actor: User, requests: Iterable[CustodyRequest]) -> 
 def _record_batch_together(actor: User, requests: list[CustodyRequest]) -> list[BatchOutcome]:
     outcomes = []
     memo_token = _batch_memo.set({})
+    writes = _BatchWrites()
+    writes_token = _batch_writes.set(writes)
     try:
         with transaction.atomic():
             numbers = set()
@@ -584,6 +635,7 @@ def _record_batch_together(actor: User, requests: list[CustodyRequest]) -> list[
                 tracking_number__in=numbers).select_related("holder", "sender_agency", "recipient_agency").order_by("pk")}
             recorded = {e.event_uuid: e for e in CustodyEvent.objects.filter(
                 event_uuid__in=[r.event_uuid for r in requests]).select_related("item")}
+            _preload_batch(actor, requests, locked)
             with audit_batch() as chain:
                 for index, req in enumerate(requests):
                     mark = chain.mark()
@@ -601,17 +653,41 @@ def _record_batch_together(actor: User, requests: list[CustodyRequest]) -> list[
                         if not isinstance(exc, IdempotencyMismatch):
                             _audit_refusal(actor, req, exc)
                         outcomes.append(BatchOutcome(index, str(req.event_uuid), False, error=exc))
+            writes.flush()
     finally:
+        _batch_writes.reset(writes_token)
         _batch_memo.reset(memo_token)
     return outcomes
 
 
+def _preload_batch(actor: User, requests: list[CustodyRequest], locked: dict[str, Item]) -> None:
+    """Read, in a few queries, what the checks of a whole batch need (see custody_record_batch)."""
+    from kt1.dispatch.models import BagItem
+
+    memo = _batch_memo.get()
+    pks = [item.pk for item in locked.values()]
+    memo["visible"] = set(restrict(Item.objects.filter(pk__in=pks), actor).values_list("pk", flat=True))
+    # Only a holder of the item's lock puts it in a bag (kt1.dispatch.services.bag_add_item): while a
+    # batch holds the locks, an item found outside every bag stays outside.
+    in_bags = set(BagItem.objects.filter(item_id__in=pks, removed_at__isnull=True, scanned_at__isnull=True)
+                  .values_list("item_id", flat=True))
+    for pk in pks:
+        if pk not in in_bags:
+            memo["not_in_bag", pk] = True
+    people = {pk for req in requests for pk in (req.taker_id, req.giver_id) if pk is not None} - {actor.pk}
+    users = {actor.pk: actor, **User.objects.in_bulk(people)}
+    for pk, user in users.items():
+        memo["user", pk] = user
+    for pk, profile in handling_profiles(users.values(), now()).items():
+        memo["profile", pk] = profile
+
+
 def _visible_item(actor: User, tracking_number: str, locked: dict[str, Item]) -> Item:
-    """_lock_item for a batch: the item was locked (and read) with the others; the scope is
-    checked now, as for a single event."""
+    """_lock_item for a batch: the item was locked (and read) with the others, and whether the
+    caller may see it was read for all of them (_preload_batch)."""
     number = str(s10.parse(tracking_number))
     item = locked.get(number)
-    if item is None or not restrict(Item.objects.filter(pk=item.pk), actor).exists():
+    if item is None or item.pk not in _batch_memo.get()["visible"]:
         raise NotFound(_("Không tìm thấy bưu gửi %(t)s.") % {"t": number}, code="item_not_found")
     return item
 
