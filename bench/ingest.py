@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--events", type=int, default=2_000, help="events per run, all clients together")
+    parser.add_argument("--events", type=int, default=10_000, help="events per run, all clients together")
     parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args(argv)
     require_database_url()

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--lookup-seconds", type=int, default=15)
     parser.add_argument("--ingest-clients", type=int, default=2)
-    parser.add_argument("--ingest-events", type=int, default=2_000, help="events per ingest run")
+    parser.add_argument("--ingest-events", type=int, default=10_000, help="events per ingest run")
     parser.add_argument("--rounds", type=int, default=3, help="lookup rounds and ingest runs")
     args = parser.parse_args(argv)
     require_database_url()

@@ -48,6 +48,11 @@ class PreparedQuery:
         self.model_slice = slice(fields[0], fields[-1] + 1)
         self.init_list = [f[0].target.attname for f in self.select[self.model_slice]]
         self.model = self.klass_info["model"]
+        # As SQLCompiler.results_iter, once: the converters depend on the columns only.
+        fields = [column[0] for column in self.select[0:compiler.col_count]]
+        if compiler.has_composite_fields(fields):
+            raise ValueError("a PreparedQuery does not support composite fields")
+        self.converters = compiler.get_converters(fields)
 
     def fetch(self, value: Any) -> list[Model]:
         """The instances the queryset would give with `value` in place of the sentinel."""
@@ -63,7 +68,9 @@ class PreparedQuery:
         # As django.db.models.query.ModelIterable turns rows into instances.
         populators = get_related_populators(self.klass_info, self.select, self.db)
         objs = []
-        for row in self.compiler.results_iter(results=[rows]):
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        for row in rows:
             obj = self.model.from_db(self.db, self.init_list, row[self.model_slice])
             for populator in populators:
                 populator.populate(row, obj)

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from rest_framework import serializers
 
-from kt1.api.v1.items import EventOutput, ItemDetailOutput, ItemOutput
+from kt1.api.v1.items import EventOutput, ItemDetailOutput, ItemOutput, _item_representation
 from kt1.core.choices import Secrecy
 from kt1.core.clock import now
 from kt1.items import services as svc
@@ -56,6 +56,9 @@ def test_items_are_written_as_the_declared_fields_say(histories):
                                                        "summary": None}})
         generic = serializers.Serializer.to_representation(detail, item)
         assert detail.to_representation(item) == generic and generic["private"]["registry_number"] == "12/CV"
+        assert _item_representation(item, detail.context["private"]) == generic
+        assert _item_representation(item, None) == serializers.Serializer.to_representation(
+            ItemDetailOutput(context={"private": None}), item)
 
 
 def test_custody_events_are_written_as_the_declared_fields_say(histories):

@@ -266,7 +266,11 @@ _ERRORS = {
 
 
 def _item_representation(item: Item, private: dict | None) -> dict:
-    return ItemDetailOutput(item, context={"private": private}).data
+    """ItemDetailOutput's shape; one ItemOutput for the process (a new serializer copies its fields)."""
+    return {**_ITEM_OUTPUT.to_representation(item), "private": None if private is None else PrivateOutput(private).data}
+
+
+_ITEM_OUTPUT = ItemOutput()
 
 
 # --- items: list and create --------------------------------------------------------------------
