@@ -1148,7 +1148,7 @@ def items_out_of_bag(*, actor: User, bag, facility: Facility, scans: list[tuple[
     finally:
         if memo_token is not None:
             _batch_memo.reset(memo_token)
-    CustodyEvent.objects.bulk_create(events)
+    insert_rows(events)  # as the custody batch writes its events: one prepared INSERT on PostgreSQL
     for taker_id, target in {(e.taker_id, e.status_after) for e in events}:
         # The items are locked by the caller: last_event_seq + 1 is the seq each event just took.
         Item.objects.filter(pk__in=[e.item_id for e in events if (e.taker_id, e.status_after) == (taker_id, target)]
