@@ -57,31 +57,22 @@ def audit_record(*, action: str, actor=None, obj=None, data: dict[str, Any] | No
     registry.get(action)
     origin = current_origin()
     batch = _batch_head.get()
+    if batch is not None and batch.deferred:
+        # Chained when the batch ends (audit_batch(deferred=True)): seq and hashes come then.
+        entry = _entry(action, actor, obj, data, actor_username, origin)
+        batch.pending.append(entry)
+        return entry
     # Inside audit_batch() the caller's transaction is the unit: no savepoint per entry.
     with transaction.atomic(savepoint=batch is None):
         if batch is not None and batch.head is not None:
             head = batch.head  # locked by this transaction's first entry; seq and hash kept in memory
         else:
-            head = AuditHead.objects.select_for_update().filter(chain=MAIN_CHAIN).first()
-            if head is None:
-                AuditHead.objects.get_or_create(chain=MAIN_CHAIN)
-                head = AuditHead.objects.select_for_update().get(chain=MAIN_CHAIN)
+            head = _lock_head()
             if batch is not None:
                 batch.head = head
-        entry = AuditEntry(
-            seq=head.last_seq + 1,
-            occurred_at=now(),
-            action=action,
-            actor=actor if getattr(actor, "pk", None) else None,
-            actor_username=actor_username or (getattr(actor, "username", "") or ""),
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            object_repr=str(obj)[:300] if obj is not None else "",
-            data=json.loads(canonical_json(data or {})),
-            ip=origin.ip,
-            channel=origin.channel,
-            prev_hash=head.last_hash,
-        )
+        entry = _entry(action, actor, obj, data, actor_username, origin)
+        entry.seq = head.last_seq + 1
+        entry.prev_hash = head.last_hash
         entry.entry_hash = chain_hash(entry.prev_hash, entry_payload(entry))
         if batch is None:
             entry.save()
@@ -96,20 +87,61 @@ def audit_record(*, action: str, actor=None, obj=None, data: dict[str, Any] | No
     return entry
 
 
+def _entry(action: str, actor, obj, data, actor_username: str, origin) -> AuditEntry:
+    return AuditEntry(
+        occurred_at=now(),
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_username=actor_username or (getattr(actor, "username", "") or ""),
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:300] if obj is not None else "",
+        data=json.loads(canonical_json(data or {})),
+        ip=origin.ip,
+        channel=origin.channel,
+    )
+
+
+def _lock_head() -> AuditHead:
+    head = AuditHead.objects.select_for_update().filter(chain=MAIN_CHAIN).first()
+    if head is None:
+        AuditHead.objects.get_or_create(chain=MAIN_CHAIN)
+        head = AuditHead.objects.select_for_update().get(chain=MAIN_CHAIN)
+    return head
+
+
 class _BatchHead:
-    def __init__(self) -> None:
+    def __init__(self, deferred: bool = False) -> None:
         self.head: AuditHead | None = None
         self.pending: list[AuditEntry] = []
+        self.deferred = deferred
 
-    def mark(self) -> tuple[int, str] | None:
+    def mark(self) -> tuple[int, str] | int | None:
+        if self.deferred:
+            return len(self.pending)
         return (self.head.last_seq, self.head.last_hash) if self.head is not None else None
+
+    def chain(self) -> None:
+        """Deferred entries: lock the head now, give them their seq and hashes, in order."""
+        self.head = _lock_head()
+        interval = checkpoint_interval()
+        due = []
+        for entry in self.pending:
+            entry.occurred_at = now()  # the log's time follows its order
+            entry.seq = self.head.last_seq + 1
+            entry.prev_hash = self.head.last_hash
+            entry.entry_hash = chain_hash(entry.prev_hash, entry_payload(entry))
+            self.head.last_seq, self.head.last_hash = entry.seq, entry.entry_hash
+            if entry.seq % interval == 0:
+                due.append(entry)
+        self._due = due
 
 
 _batch_head: ContextVar[_BatchHead | None] = ContextVar("kt1_audit_batch_head", default=None)
 
 
 @contextmanager
-def audit_batch() -> Iterator[_BatchHead]:
+def audit_batch(*, deferred: bool = False) -> Iterator[_BatchHead]:
     """Many entries in one transaction (a batch of custody events): the first entry locks the
     chain head as usual; the following ones chain onto it in memory, and the head row is written
     once when the block ends, inside the same transaction, with the entries themselves (inserted
@@ -119,22 +151,32 @@ def audit_batch() -> Iterator[_BatchHead]:
 
     Must run inside transaction.atomic(). The block must not roll back to a savepoint taken inside
     it after an entry was written (the in-memory head would run ahead of the rows); `mark()` lets
-    the caller check that nothing was written before it handles an error and goes on."""
+    the caller check that nothing was written before it handles an error and goes on.
+
+    deferred=True: the entries are chained only when the block ends, so the head is locked for
+    the chaining and the commit alone, not while the caller works out what to record (a batch of
+    custody events checks 500 events meanwhile, and other batches can check theirs). Their seq and
+    hashes are unknown until then: the caller reads them after the block (the custody batch
+    stamps its events' audit_seq when it writes them)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_batch() needs a transaction")
     if _batch_head.get() is not None:
         yield _batch_head.get()
         return
-    batch = _BatchHead()
+    batch = _BatchHead(deferred=deferred)
     token = _batch_head.set(batch)
     try:
         yield batch
     finally:
         _batch_head.reset(token)
+    if deferred and batch.pending:
+        batch.chain()
     if batch.pending:
         insert_rows(batch.pending)
     if batch.head is not None:
         batch.head.save(update_fields=["last_seq", "last_hash"])
+    for entry in getattr(batch, "_due", ()):
+        _sign_checkpoint(entry)
 
 
 def checkpoint_interval() -> int:

@@ -344,11 +344,12 @@ def _append_event(*, item: Item, code: str, actor: User, giver, taker, facility,
         handover=handover, bag=bag,
     )
     entry = audit_record(action=A.CUSTODY_RECORDED.code, actor=actor, obj=item, data=event_payload(event))
-    event.audit_seq = entry.seq
     writes = _batch_writes.get()
     if writes is not None:
-        writes.events.append(event)  # inserted with the batch's other events (nothing reads them before)
+        # Inserted with the batch's other events, once their entries are chained (audit_seq then).
+        writes.events.append((event, entry))
         return event
+    event.audit_seq = entry.seq
     event.save()
     if save_seq:
         Item.objects.filter(pk=item.pk).update(last_event_seq=item.last_event_seq)
@@ -581,12 +582,15 @@ class _BatchWrites:
     """What a batch of custody events writes, held until the batch ends: the events (one INSERT)
     and each changed item's final projection (one UPDATE for all of them)."""
 
-    events: list[CustodyEvent] = field(default_factory=list)
+    events: list[tuple[CustodyEvent, Any]] = field(default_factory=list)  # each with its audit entry
     items: dict[int, Item] = field(default_factory=dict)
     fields: set[str] = field(default_factory=set)
 
     def flush(self) -> None:
-        insert_rows(self.events)
+        """After the audit batch ended: the entries have their seq now."""
+        for event, entry in self.events:
+            event.audit_seq = entry.seq
+        insert_rows([event for event, _entry in self.events])
         update_rows(list(self.items.values()), sorted(self.fields))
 
 
@@ -600,8 +604,9 @@ def custody_record_batch(*, actor: User, requests: Iterable[CustodyRequest]) -> 
 
     Every event gets exactly the checks, event row, projection and audit entry that custody_record
     gives it, but set-based: one transaction, one durable commit. The items are locked first, in
-    primary-key order (the order every other custody writer takes, item before audit head), then
-    the audit head, which stays locked until the batch commits. What the checks read is read once
+    primary-key order (the order every other custody writer takes, item before audit head); the
+    audit head only at the end, to chain the batch's entries, until the commit (so batches of
+    other devices check their events meanwhile). What the checks read is read once
     for the whole batch: which of the items the caller may see (a request is one authorisation
     decision per item, taken when it starts), which of them lie in a bag, the takers' roles,
     vettings and trainings, reasons and facilities. Each event is then checked against the locked
@@ -636,7 +641,8 @@ def _record_batch_together(actor: User, requests: list[CustodyRequest]) -> list[
             recorded = {e.event_uuid: e for e in CustodyEvent.objects.filter(
                 event_uuid__in=[r.event_uuid for r in requests]).select_related("item")}
             _preload_batch(actor, requests, locked)
-            with audit_batch() as chain:
+            # Deferred: the chain head is locked only to chain this batch's entries, at its end.
+            with audit_batch(deferred=True) as chain:
                 for index, req in enumerate(requests):
                     mark = chain.mark()
                     try:
