@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Count
+from django.db.models import Count, Subquery
 from django.utils.translation import gettext as _
 
 from kt1.accounts.choices import POSTAL_ROLES
@@ -696,8 +696,8 @@ def bag_open_scan(*, actor: User, bag: Bag, tracking_number: str, damaged: bool 
             if line is not None:
                 _check_opening(actor, line.bag)
                 return _scan_mark(actor, line, damaged=False)
-        # No such line in a bag the actor may see: an extra item (or a refusal), sorted out below
-        # with the bag locked for the incident's bag event.
+        # No unscanned line of that item in a bag the actor may see: an extra item, a second scan or
+        # a refusal, sorted out below with the bag locked (for the incident's bag event).
     with transaction.atomic():
         opening = _lock_bag(actor, bag)
         _check_opening(actor, opening)
@@ -710,19 +710,24 @@ def _line_to_scan(actor: User, bag_pk: int, number: str) -> BagItem | None:
     """An ordinary scan reads its bag line, the item and the bag (through the actor's scope) in one
     statement, and nothing more than the scan and its answer need. Building and compiling that
     query was most of a scan's cost, so it is compiled once per scope and bag (kt1.core.prepared:
-    the same SQL, run again with the next tracking number), as the tracking lookup is.
+    the same SQL, run again with the next tracking number), as the tracking lookup is. The line is
+    looked for by its item's id among the lines not yet scanned, so PostgreSQL finds it through the
+    unique index bag_item_one_live_bag whatever its statistics say (joined on the tracking number,
+    a fresh table's plan walked every line of the bag for each scan).
 
     The same statement locks the bag row on PostgreSQL (FOR NO KEY UPDATE OF the bag): the scan
     changes only its own line, but it must not interleave with bag_open_finish, which locks the
     bag FOR UPDATE. A scan that comes first commits its line before the finish reads the lines
     (the finish waits for the bag); a scan that comes during the finish waits, then reads the bag
     OPENED and is refused. (FOR SHARE would let scans of one bag run side by side, but Django
-    cannot say it; two scans of one bag simply take turns for about a millisecond.) The double
-    scan is refused by the conditional UPDATE of the line (_scan_mark), not by the lock. SQLite
+    cannot say it; two scans of one bag simply take turns for about a millisecond.) A double scan
+    is refused by the conditional UPDATE of the line (_scan_mark), not by the lock. SQLite
     has no row locks and needs none: every transaction begins IMMEDIATE (config/settings), holding
     the database's write lock from its first statement, so transactions never overlap."""
     query = prepared(("dispatch.bag_open_scan", scope_of(actor), bag_pk), lambda: (
-        restrict(BagItem.objects.filter(bag_id=bag_pk, removed_at__isnull=True, item__tracking_number=SENTINEL), actor)
+        restrict(BagItem.objects.filter(bag_id=bag_pk, removed_at__isnull=True, scanned_at__isnull=True,
+                                        item_id=Subquery(Item.objects.filter(tracking_number=SENTINEL).values("pk"))),
+                 actor)
         .select_related("bag", "item")
         .only("bag_id", "item_id", "added_at", "removed_at", "scanned_at", "scanned_by_id", "damaged",
               "bag__identifier", "bag__status", "bag__received_by_id", "bag__holder_id",
