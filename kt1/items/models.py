@@ -122,10 +122,12 @@ class Item(models.Model):
     urgency = models.CharField(_("Độ khẩn"), max_length=10, choices=Urgency.choices, default=Urgency.NONE)
     deliver_by = models.DateTimeField(_("Hẹn phát trước"), null=True, blank=True)
     zone = models.CharField(_("Phạm vi"), max_length=10, choices=Zone.choices)
+    # No index of their own: the (agency, registered_at) indexes below lead with them. Every index
+    # is written again by each custody event's projection update.
     sender_agency = models.ForeignKey("directory.Agency", verbose_name=_("Cơ quan gửi"), on_delete=models.PROTECT,
-                                      related_name="sent_items")
+                                      related_name="sent_items", db_index=False)
     recipient_agency = models.ForeignKey("directory.Agency", verbose_name=_("Cơ quan nhận"), on_delete=models.PROTECT,
-                                         related_name="received_items")
+                                         related_name="received_items", db_index=False)
     recipient_address = models.ForeignKey("directory.AgencyAddress", verbose_name=_("Địa chỉ phát"), null=True,
                                           blank=True, on_delete=models.PROTECT, related_name="+")
     named_recipient = models.CharField(_("Người nhận đích danh"), max_length=150, blank=True)
@@ -136,7 +138,7 @@ class Item(models.Model):
     status = models.CharField(_("Trạng thái"), max_length=20, choices=ItemStatus.choices, default=ItemStatus.REGISTERED)
     is_returning = models.BooleanField(_("Đang chuyển hoàn"), default=False)
     holder = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("Người đang giữ"), null=True,
-                               on_delete=models.PROTECT, related_name="held_items")
+                               on_delete=models.PROTECT, related_name="held_items", db_index=False)  # Meta.indexes
     # Exactly one holder at any moment: a person, or a sealed bag (kt1.dispatch) while it travels.
     holder_bag = models.ForeignKey("dispatch.Bag", verbose_name=_("Túi thư đang chứa"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="held_items")
@@ -178,7 +180,8 @@ class Item(models.Model):
 
 
 class CustodyEvent(AppendOnlyModel):
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="events")
+    # Indexed by the unique (item, seq) constraint, which leads with it.
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="events", db_index=False)
     seq = models.PositiveIntegerField(_("Thứ tự"))  # per item, gap-free from 1
     event_uuid = models.UUIDField(_("Mã sự kiện"), unique=True, default=uuid.uuid4)
     fingerprint = models.CharField(max_length=64)  # SHA-256 of the request that created it (idempotency)
