@@ -33,6 +33,11 @@ HOST = "127.0.0.1"
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 
 
+# gunicorn's own recommendation for sync workers, (2 x cores) + 1: a worker waiting for PostgreSQL
+# leaves its core to another. Figure and baseline always run on the same server.
+DEFAULT_WORKERS = 2 * (os.cpu_count() or 1) + 1
+
+
 def say(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bags import report as bags_report  # noqa: E402
 from bench.common import (  # noqa: E402
     BENCH_DIR,
+    DEFAULT_WORKERS,
     django_env,
     machine,
     postgres_facts,
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bench-dir", type=Path, default=BENCH_DIR)
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=6_000_000)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn sync workers")
     parser.add_argument("--lookup-seconds", type=int, default=15)
     parser.add_argument("--ingest-clients", type=int, default=2)
     parser.add_argument("--ingest-events", type=int, default=10_000, help="events per ingest run")
