@@ -76,7 +76,8 @@ SPECS: dict[str, Spec] = {
         "api:bag_detail": Spec(DISPATCH_READERS, kwargs=lambda w: {"pk": _dispatch_bag(w).pk}, api=True),
         **{name: Spec(frozenset({"counter_clerk", "operator", "supervisor"}), kwargs=lambda w: {"pk": _dispatch_bag(w).pk},
                       method="POST", denied=403, denied_by_role=NO_DISPATCH, api=True)
-           for name in ("api:bag_items", "api:bag_seal", "api:bag_receive", "api:bag_scan", "api:bag_open_finish")},
+           for name in ("api:bag_items", "api:bag_seal", "api:bag_receive", "api:bag_scan", "api:bag_scans",
+                        "api:bag_unscan", "api:bag_open_finish")},
         "api:bag_item_remove": Spec(
             frozenset({"counter_clerk", "operator", "supervisor"}), method="POST", denied=403,
             denied_by_role=NO_DISPATCH, api=True,
@@ -199,7 +200,7 @@ SPECS: dict[str, Spec] = {
            for name, method in [("dispatch:bag_add_item", "POST"), ("dispatch:bag_remove_item", "POST"),
                                 ("dispatch:bag_seal", "POST"), ("dispatch:bag_cancel", "POST"),
                                 ("dispatch:bag_receive", "GET"), ("dispatch:bag_open", "GET"),
-                                ("dispatch:bag_open_finish", "POST")]},
+                                ("dispatch:bag_open_unscan", "POST"), ("dispatch:bag_open_finish", "POST")]},
         "dispatch:transfer_inbox": Spec(BAG_STAFF | {"driver", "escort"}),
         "dispatch:transfer_new": Spec(BAG_STAFF | {"driver", "escort"}),
         "dispatch:transfer_detail": Spec(DISPATCH_READERS, kwargs=lambda w: {"pk": _dispatch_transfer(w).pk}),

@@ -25,6 +25,7 @@ class BagEventCode(models.TextChoices):
     ARRIVED = "arrived", _("Đến nơi")
     RECEIVED = "received", _("Nhận túi, kiểm tra niêm phong")
     ITEM_SCANNED = "item_scanned", _("Mở túi: quét bưu gửi")
+    ITEM_UNSCANNED = "item_unscanned", _("Mở túi: hủy quét bưu gửi")
     OPENED = "opened", _("Kết thúc mở túi")
     CANCELLED = "cancelled", _("Hủy túi rỗng")
 

@@ -211,6 +211,14 @@ class OpenScanForm(ScanForm):
         return data
 
 
+class UnscanForm(forms.Form):
+    """Undo one scan before the finish: which item, and why (kept in the bag's history)."""
+
+    tracking_number = forms.CharField(widget=forms.HiddenInput, max_length=40)
+    reason = forms.CharField(label=_("Lý do hủy quét"), max_length=500,
+                             error_messages={"required": _("Nhập lý do hủy quét.")})
+
+
 class OpenFinishForm(forms.Form):
     present = _present_field()
 

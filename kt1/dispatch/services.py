@@ -13,9 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Count, Subquery
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from kt1.accounts.choices import POSTAL_ROLES
@@ -24,10 +25,9 @@ from kt1.accounts.models import RoleAssignment, User
 from kt1.audit.services import audit_batch, audit_record
 from kt1.core.choices import Secrecy
 from kt1.core.clock import LOCAL_TZ, local_today, now
-from kt1.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from kt1.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
 from kt1.core.numbering import next_number
 from kt1.core.permissions import has_perm, restrict, scope_of
-from kt1.core.prepared import SENTINEL, prepared
 from kt1.core.records import require_active_reference
 from kt1.directory.models import AdministrativeUnit, Facility
 from kt1.incidents.choices import IncidentKind
@@ -676,120 +676,187 @@ def _check_opening(actor: User, bag: Bag) -> None:
         raise ValidationFailed(_("Người nhận túi mới được mở túi."), code="not_holder")
 
 
+@dataclass(frozen=True)
+class ScanInput:
+    """One scan sent by the opener: the tracking number read, and whether the item is damaged."""
+
+    tracking_number: str
+    damaged: bool = False
+
+
+class ScanStatus:
+    SCANNED = "scanned"  # a listed item: its line is marked (damaged or not)
+    EXTRA = "extra"  # not on the bag's list: an extra-item incident was opened
+    REFUSED = "refused"  # nothing recorded for this scan: `error` says why
+
+
+@dataclass
+class ScanOutcome:
+    index: int
+    tracking_number: str
+    status: str
+    line: BagItem | None = None
+    error: ApplicationError | None = None
+
+
 def bag_open_scan(*, actor: User, bag: Bag, tracking_number: str, damaged: bool = False,
                   present: list[User] = ()) -> BagItem | None:
-    """Open a received bag item by item (the receiver, who holds the bag). A listed item's scan is
-    recorded on its bag line (scanned_at, scanned_by) and nothing else: no custody moves, no audit
-    entry. The item stays held by the bag — "đã quét, chuyển giao khi kết thúc mở túi" — until
-    bag_open_finish moves every scanned item to the person who scanned it in one transaction, so
-    it has exactly one holder at every moment. A second scan of the same item is refused
-    (already_scanned). Discrepancies still surface at once: an item not on the list (extra) or a
-    damaged one opens an incident with its record and appends an item_scanned bag event.
-    Returns the bag line, or None for an extra item. Permission: dispatch.bag.
-    Audit: none for an ordinary scan (sealed at the finish by its KOUT custody event);
-    bag.event (item_scanned) and incident.opened for an extra or damaged item."""
+    """One scan while opening a received bag: bag_open_scans with one scan, its refusal raised.
+    Returns the bag line, or None for an extra item."""
+    outcome = bag_open_scans(actor=actor, bag=bag, scans=[ScanInput(tracking_number, bool(damaged))],
+                             present=present)[0]
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.line
+
+
+@transaction.atomic
+def bag_open_scans(*, actor: User, bag: Bag, scans: Iterable[ScanInput],
+                   present: list[User] = ()) -> list[ScanOutcome]:
+    """Open a received bag item by item (the receiver, who holds the bag): the scans a handheld
+    sends, in the order it read them, in one transaction. A listed item's scan is recorded on its
+    bag line (scanned_at, scanned_by) and nothing else: no custody moves, no audit entry. The item
+    stays held by the bag — "đã quét, chuyển giao khi kết thúc mở túi" — until bag_open_finish
+    moves every scanned item to the person who scanned it, so it has exactly one holder at every
+    moment. Discrepancies surface at once: an item not on the list (extra) or a damaged one opens
+    an incident with its record and appends an item_scanned bag event.
+
+    Each scan stands alone: a malformed number or a second scan of an item (already scanned
+    before, or earlier in the same batch) is refused with its own error and the others stand.
+    Set-based: the bag is read and locked once (FOR UPDATE, as the finish and the undo lock it, so
+    none of them interleave with a batch), the lines of all the numbers are read with one query,
+    and the listed, undamaged lines are marked by one conditional UPDATE (… AND scanned_at IS NULL),
+    its row count checked. Refused as a whole, nothing recorded: the bag is not received (or
+    already opened), the actor neither received nor holds it.
+    Permission: dispatch.bag. Audit: none for an ordinary scan (sealed at the finish by its KOUT
+    custody event); bag.event (item_scanned) and incident.opened for an extra or damaged item."""
     _require(actor, "dispatch.bag", _("Bạn không có quyền mở túi thư."))
-    number = str(s10.parse(tracking_number))
-    if not damaged:
-        with transaction.atomic():
-            line = _line_to_scan(actor, bag.pk, number)
-            if line is not None:
-                _check_opening(actor, line.bag)
-                return _scan_mark(actor, line, damaged=False)
-        # No unscanned line of that item in a bag the actor may see: an extra item, a second scan or
-        # a refusal, sorted out below with the bag locked (for the incident's bag event).
-    with transaction.atomic():
-        opening = _lock_bag(actor, bag)
-        _check_opening(actor, opening)
-        # An incident and its record plus a bag event: the chain head is locked once for them all.
-        with audit_batch():
-            return _open_scan_discrepancy(actor, opening, number, bool(damaged), present)
-
-
-def _line_to_scan(actor: User, bag_pk: int, number: str) -> BagItem | None:
-    """An ordinary scan reads its bag line, the item and the bag (through the actor's scope) in one
-    statement, and nothing more than the scan and its answer need. Building and compiling that
-    query was most of a scan's cost, so it is compiled once per scope and bag (kt1.core.prepared:
-    the same SQL, run again with the next tracking number), as the tracking lookup is. The line is
-    looked for by its item's id among the lines not yet scanned, so PostgreSQL finds it through the
-    unique index bag_item_one_live_bag whatever its statistics say (joined on the tracking number,
-    a fresh table's plan walked every line of the bag for each scan).
-
-    The same statement locks the bag row on PostgreSQL (FOR NO KEY UPDATE OF the bag): the scan
-    changes only its own line, but it must not interleave with bag_open_finish, which locks the
-    bag FOR UPDATE. A scan that comes first commits its line before the finish reads the lines
-    (the finish waits for the bag); a scan that comes during the finish waits, then reads the bag
-    OPENED and is refused. (FOR SHARE would let scans of one bag run side by side, but Django
-    cannot say it; two scans of one bag simply take turns for about a millisecond.) A double scan
-    is refused by the conditional UPDATE of the line (_scan_mark), not by the lock. SQLite
-    has no row locks and needs none: every transaction begins IMMEDIATE (config/settings), holding
-    the database's write lock from its first statement, so transactions never overlap."""
-    query = prepared(("dispatch.bag_open_scan", scope_of(actor), bag_pk), lambda: (
-        restrict(BagItem.objects.filter(bag_id=bag_pk, removed_at__isnull=True, scanned_at__isnull=True,
-                                        item_id=Subquery(Item.objects.filter(tracking_number=SENTINEL).values("pk"))),
-                 actor)
-        .select_related("bag", "item")
-        .only("bag_id", "item_id", "added_at", "removed_at", "scanned_at", "scanned_by_id", "damaged",
-              "bag__identifier", "bag__status", "bag__received_by_id", "bag__holder_id",
-              "item__tracking_number", "item__kind", "item__secrecy", "item__weight_g", "item__recipient_agency_id")
-        .select_for_update(of=("bag",), no_key=True).order_by()[:1]))
-    found = query.fetch(number)
-    return found[0] if found else None
-
-
-def _open_line(bag: Bag, number: str) -> BagItem | None:
-    return _first(BagItem.objects.filter(bag=bag, removed_at__isnull=True, item__tracking_number=number)
-                  .select_related("item"))
-
-
-def _scan_mark(actor: User, line: BagItem, *, damaged: bool) -> BagItem:
-    """The scan itself: one conditional UPDATE of the line. The condition (not scanned yet) is the
-    guard against a double scan, including two scans racing (the second finds the line scanned
-    once the first commits, and updates nothing)."""
+    scans = list(scans)
+    opening = _lock_bag(actor, bag)
+    _check_opening(actor, opening)
+    numbers: list[str | ApplicationError] = []
+    for scan in scans:
+        try:
+            numbers.append(str(s10.parse(scan.tracking_number)))
+        except ApplicationError as exc:
+            numbers.append(exc)
+    wanted = {n for n in numbers if isinstance(n, str)}
+    # Two indexed reads (by tracking number, then the bag's lines by item): joined on the tracking
+    # number, PostgreSQL's plan on a table without statistics walked every line of the bag.
+    items = dict(Item.objects.filter(tracking_number__in=wanted).values_list("tracking_number", "pk"))
+    lines = {line.item.tracking_number: line for line in _live_lines(opening).filter(
+        item_id__in=list(items.values())).select_related("item").order_by()}
+    outcomes: list[ScanOutcome] = []
+    plain: list[BagItem] = []
+    taken: set[int] = set()
     moment = now()
-    if line.scanned_at is None and _update_unscanned_line(line.pk, moment, actor.pk, damaged):
-        line.scanned_at, line.scanned_by, line.damaged = moment, actor, damaged
-        return line
-    raise ValidationFailed(_("Bưu gửi %(t)s đã được quét.") % {"t": line.item.tracking_number}, code="already_scanned",
-                           detail={"tracking_number": _("Đã quét")})
+    with audit_batch():  # the chain head, locked once for the incidents and bag events, if any
+        for index, (scan, number) in enumerate(zip(scans, numbers, strict=True)):
+            if not isinstance(number, str):
+                outcomes.append(ScanOutcome(index, str(scan.tracking_number), ScanStatus.REFUSED, error=number))
+                continue
+            line = lines.get(number)
+            if line is None:
+                _open_scan_extra(actor, opening, number, items.get(number), present)
+                outcomes.append(ScanOutcome(index, number, ScanStatus.EXTRA))
+                continue
+            if line.scanned_at is not None or line.pk in taken:
+                outcomes.append(ScanOutcome(index, number, ScanStatus.REFUSED, error=_already_scanned(number)))
+                continue
+            taken.add(line.pk)
+            outcomes.append(ScanOutcome(index, number, ScanStatus.SCANNED, line=line))
+            if not scan.damaged:
+                plain.append(line)
+            elif _mark_scanned([line], moment, actor, damaged=True):
+                # Recorded at once (not at the finish): a discrepancy must surface when it is found.
+                _bag_event(opening, BagEventCode.ITEM_SCANNED, actor, facility=opening.destination, item=line.item,
+                           data={"tracking_number": number, "listed": True, "damaged": True})
+                incident_open(actor=actor, kind=IncidentKind.DAMAGED_ITEM, facility=opening.destination, bag=opening,
+                              item=line.item, present=present, description=_(
+                                  "Bưu gửi %(t)s hư hỏng khi mở túi %(b)s.") % {"t": number, "b": opening.identifier})
+        _mark_scanned(plain, moment, actor, damaged=False)
+    for outcome in outcomes:
+        if outcome.line is not None and outcome.line.scanned_at != moment:  # not marked: scanned meanwhile
+            outcome.status, outcome.line = ScanStatus.REFUSED, None
+            outcome.error = _already_scanned(outcome.tracking_number)
+    return outcomes
 
 
-def _update_unscanned_line(pk: int, moment: dt.datetime, scanner_pk: int, damaged: bool) -> bool:
-    """UPDATE the line SET scanned_at, scanned_by, damaged WHERE id = pk AND scanned_at IS NULL:
-    whether it did. Written as one statement of fixed text with the values prepared by the fields
-    themselves (as kt1.core.records.update_rows does), because QuerySet.update() cost a scan more
-    Python than everything else in it together."""
+def _already_scanned(number: str) -> ValidationFailed:
+    return ValidationFailed(_("Bưu gửi %(t)s đã được quét.") % {"t": number}, code="already_scanned",
+                            detail={"tracking_number": _("Đã quét")})
+
+
+def _open_scan_extra(actor: User, bag: Bag, number: str, item_pk: int | None, present) -> None:
+    item = Item.objects.get(pk=item_pk) if item_pk is not None else None
+    incident_open(actor=actor, kind=IncidentKind.EXTRA_ITEM, facility=bag.destination, bag=bag, item=item,
+                  present=present, description=_("Túi %(b)s: bưu gửi %(t)s không có trong danh sách túi.") % {
+                      "b": bag.identifier, "t": number})
+    _bag_event(bag, BagEventCode.ITEM_SCANNED, actor, facility=bag.destination, item=item,
+               data={"tracking_number": number, "listed": False})
+
+
+def _mark_scanned(lines: list[BagItem], moment: dt.datetime, actor: User, *, damaged: bool) -> set[int]:
+    """The scans themselves: UPDATE the lines SET scanned_at, scanned_by, damaged WHERE id IN (…)
+    AND scanned_at IS NULL, in chunks of 500 ids. The condition is the guard against a double
+    scan; the bag's lock already keeps other scans out, so the row count should always be all of
+    them — when it is not, what was marked is read back and the rest is refused as already
+    scanned. Written as statements of fixed shape with the values prepared by the fields themselves
+    (as kt1.core.records.update_rows does): QuerySet.update() cost more Python than the scan.
+    Returns the ids marked; their objects get the new values."""
+    if not lines:
+        return set()
     meta = BagItem._meta
     connection = connections[router.db_for_write(BagItem)]
     quote = connection.ops.quote_name
     at, by, hurt = (meta.get_field(name) for name in ("scanned_at", "scanned_by", "damaged"))
-    # Only quoted names from the model's own metadata go into the text; every value is a parameter.
-    sql = (f"UPDATE {quote(meta.db_table)} SET {quote(at.column)} = %s, {quote(by.column)} = %s, "  # noqa: S608
-           f"{quote(hurt.column)} = %s WHERE {quote(meta.pk.column)} = %s AND {quote(at.column)} IS NULL")
+    values = [at.get_db_prep_save(moment, connection), actor.pk, hurt.get_db_prep_save(damaged, connection)]
+    pks = [line.pk for line in lines]
+    count = 0
     with connection.cursor() as cursor:
-        cursor.execute(sql, [at.get_db_prep_save(moment, connection), scanner_pk,
-                             hurt.get_db_prep_save(damaged, connection), pk])
-        return cursor.rowcount == 1
+        for start in range(0, len(pks), 500):
+            chunk = pks[start:start + 500]
+            # Only quoted names from the model's own metadata go into the text; every value is a parameter.
+            sql = (f"UPDATE {quote(meta.db_table)} SET {quote(at.column)} = %s, {quote(by.column)} = %s, "  # noqa: S608
+                   f"{quote(hurt.column)} = %s WHERE {quote(meta.pk.column)} IN ({', '.join(['%s'] * len(chunk))}) "
+                   f"AND {quote(at.column)} IS NULL")
+            cursor.execute(sql, [*values, *chunk])
+            count += cursor.rowcount
+    marked = set(pks) if count == len(pks) else set(
+        BagItem.objects.filter(pk__in=pks, scanned_at=moment, scanned_by=actor).values_list("pk", flat=True))
+    for line in lines:
+        if line.pk in marked:
+            line.scanned_at, line.scanned_by, line.damaged = moment, actor, damaged
+    return marked
 
 
-def _open_scan_discrepancy(actor: User, bag: Bag, number: str, damaged: bool, present) -> BagItem | None:
-    line = _open_line(bag, number)
+@transaction.atomic
+def bag_open_unscan(*, actor: User, bag: Bag, tracking_number: str, reason: str) -> BagItem:
+    """Undo a scan before the finish (the receiver, while the bag is received and not yet opened):
+    the line goes back to not scanned, so the item is listed as remaining and someone may scan it
+    again (e.g. the scanner's vetting was revoked after scanning, and the finish refuses to hand
+    the item to them). Nothing else changes: the item never left the bag's custody. The reason is
+    required and kept in the bag's history (an item_unscanned bag event, with who had scanned it
+    and when). Permission: dispatch.bag. Audit: bag.event (item_unscanned)."""
+    _require(actor, "dispatch.bag", _("Bạn không có quyền mở túi thư."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Nhập lý do hủy quét."), code="reason_required", detail={"reason": _("Bắt buộc.")})
+    number = str(s10.parse(tracking_number))
+    opening = _lock_bag(actor, bag)
+    _check_opening(actor, opening)
+    line = _first(_live_lines(opening).filter(item__tracking_number=number).select_related("item"))
     if line is None:
-        item = Item.objects.filter(tracking_number=number).first()
-        incident_open(actor=actor, kind=IncidentKind.EXTRA_ITEM, facility=bag.destination, bag=bag, item=item,
-                      present=present, description=_("Túi %(b)s: bưu gửi %(t)s không có trong danh sách túi.") % {
-                          "b": bag.identifier, "t": number})
-        _bag_event(bag, BagEventCode.ITEM_SCANNED, actor, facility=bag.destination, item=item,
-                   data={"tracking_number": number, "listed": False})
-        return None
-    line = _scan_mark(actor, line, damaged=damaged)
-    # Recorded at once (not at the finish): a discrepancy must surface when it is found.
-    _bag_event(bag, BagEventCode.ITEM_SCANNED, actor, facility=bag.destination, item=line.item,
-               data={"tracking_number": number, "listed": True, "damaged": damaged})
-    if damaged:
-        incident_open(actor=actor, kind=IncidentKind.DAMAGED_ITEM, facility=bag.destination, bag=bag, item=line.item,
-                      present=present, description=_("Bưu gửi %(t)s hư hỏng khi mở túi %(b)s.") % {
-                          "t": number, "b": bag.identifier})
+        raise ValidationFailed(_("Bưu gửi %(t)s không có trong danh sách túi %(b)s.") % {
+            "t": number, "b": opening.identifier}, code="not_in_bag", detail={"tracking_number": _("Không có trong túi")})
+    if line.scanned_at is None:
+        raise ValidationFailed(_("Bưu gửi %(t)s chưa được quét.") % {"t": number}, code="not_scanned",
+                               detail={"tracking_number": _("Chưa quét")})
+    was = {"scanned_by": line.scanned_by_id, "scanned_at": line.scanned_at.isoformat(), "damaged": line.damaged}
+    line.scanned_at, line.scanned_by, line.damaged = None, None, False
+    line.save(update_fields=["scanned_at", "scanned_by", "damaged"])
+    _bag_event(opening, BagEventCode.ITEM_UNSCANNED, actor, facility=opening.destination, item=line.item,
+               data={"tracking_number": number, "reason": reason, **was})
     return line
 
 

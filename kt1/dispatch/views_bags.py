@@ -44,6 +44,7 @@ from .forms_bags import (
     ScanForm,
     SealForm,
     TransferNewForm,
+    UnscanForm,
     bags_to_hand_over,
 )
 from .models import Bag, BagTransfer
@@ -449,6 +450,26 @@ def bag_open(request, pk: int):
     if is_post and _is_htmx(request):
         return render(request, "dispatch/bag_open_panel.html", context)
     return render(request, "dispatch/bag_open.html", context, status=status)
+
+
+@login_required
+@require_POST
+def bag_open_unscan(request, pk: int):
+    """Undo one scan before the finish (the receiver, with a reason); back to the opening page,
+    where the item is listed as remaining again."""
+    bag = _bag_for_action(request, pk)
+    form = UnscanForm(request.POST)
+    if form.is_valid():
+        cd = form.cleaned_data
+        line, _status = _run(form, services.bag_open_unscan, actor=request.user, bag=bag,
+                             tracking_number=cd["tracking_number"], reason=cd["reason"])
+        if line is not None:
+            messages.success(request, _("Đã hủy quét %(t)s; bưu gửi trở lại danh sách chưa quét.") % {
+                "t": line.item.tracking_number})
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+    return redirect("dispatch:bag_open", pk=bag.pk)
 
 
 @login_required

@@ -22,7 +22,7 @@ from kt1.core.clock import local_today
 from kt1.directory.choices import UnitLevel
 from kt1.dispatch import services as d
 from kt1.dispatch.choices import BagStatus
-from kt1.dispatch.models import Bag, BagTransfer, DeliveryRound, MailTrip
+from kt1.dispatch.models import Bag, BagEvent, BagTransfer, DeliveryRound, MailTrip
 from kt1.incidents.models import Incident
 from kt1.items import s10
 from kt1.items import services as svc
@@ -339,6 +339,63 @@ def test_seal_mismatch_extra_damaged_and_missing_items_answer_200_with_their_inc
     assert audit_verify().ok
 
 
+# --- a handheld's batch of scans, and undoing a scan ----------------------------------------------------------
+
+
+def test_a_batch_of_scans_answers_each_scan_in_the_order_sent(net):
+    p = net.p
+    a, b, c, d_ = net.held_by_operator(4)
+    extra = net.held_by_operator(1)[0]
+    bag_id = _to_commune_office(net, [a, b, c, d_], "KC-0300")
+    receiver = net.api("counter_clerk")
+    assert post(receiver, "api:bag_receive", bag_id, seal_number="KC-0300", seal_intact=True).status_code == 200
+    scans = [{"tracking_number": a.tracking_number}, {"tracking_number": wrong_check_digit(b.tracking_number)},
+             {"tracking_number": extra.tracking_number}, {"tracking_number": b.tracking_number, "damaged": True},
+             {"tracking_number": a.tracking_number.lower(), "damaged": False}, "RB1", {"damaged": "có"},
+             {"tracking_number": c.tracking_number}]
+    answer = post(receiver, "api:bag_scans", bag_id, scans=scans, present=[p["postman"].pk])
+    assert answer.status_code == 200, answer.json()
+    body = answer.json()
+    assert [(r["index"], r["status"], r["code"]) for r in body["results"]] == [
+        (0, "scanned", None), (1, "refused", "invalid_check_digit"), (2, "extra", None), (3, "scanned", None),
+        (4, "refused", "already_scanned"), (5, "refused", "invalid"), (6, "refused", "invalid"), (7, "scanned", None)]
+    assert body["results"][3]["damaged"] is True and body["results"][0]["damaged"] is False
+    assert body["results"][4]["message"] == f"Bưu gửi {a.tracking_number} đã được quét."
+    assert body["results"][4]["tracking_number"] == a.tracking_number
+    assert body["results"][4]["detail"] == {"tracking_number": "Đã quét"}
+    assert "tracking_number" in body["results"][6]["detail"]
+    assert (body["scanned"], body["extra"], body["refused"]) == (3, 1, 4)
+    assert sorted((i["kind"], i["tracking_number"]) for i in body["incidents"]) == [
+        ("damaged_item", b.tracking_number), ("extra_item", extra.tracking_number)]
+    assert body["counts"] == {"listed": 4, "scanned": 3, "remaining": 1, "damaged": 1, "extra": 1}
+    assert holders(a) == (None, bag_id) and holders(extra) == (p["operator"].pk, None)
+
+    # Undo a scan (a reason is required), then scan it again; the finish hands over what is scanned.
+    refused = post(receiver, "api:bag_unscan", bag_id, tracking_number=c.tracking_number, reason="")
+    assert refused.status_code == 400 and "reason" in refused.json()["detail"]
+    refused = post(receiver, "api:bag_unscan", bag_id, tracking_number=d_.tracking_number, reason="Nhầm")
+    assert refused.status_code == 400 and refused.json()["code"] == "not_scanned"
+    undone = post(receiver, "api:bag_unscan", bag_id, tracking_number=c.tracking_number, reason="Quét nhầm")
+    assert undone.status_code == 200, undone.json()
+    assert undone.json()["line"]["scanned_at"] is None and undone.json()["counts"]["scanned"] == 2
+    assert BagEvent.objects.get(bag_id=bag_id, code="item_unscanned").data["reason"] == "Quét nhầm"
+    again = post(receiver, "api:bag_scans", bag_id, scans=[{"tracking_number": c.tracking_number},
+                                                          {"tracking_number": d_.tracking_number}])
+    assert [r["status"] for r in again.json()["results"]] == ["scanned", "scanned"]
+    assert post(receiver, "api:bag_open_finish", bag_id).json()["missing"] == []
+    assert all(holders(i) == (p["counter_clerk"].pk, None) for i in (a, b, c, d_))
+
+    # Opened: the whole batch is refused, as a single scan is; so is an undo.
+    late = post(receiver, "api:bag_scans", bag_id, scans=[{"tracking_number": a.tracking_number}])
+    assert late.status_code == 409 and late.json()["code"] == "illegal_transition"
+    late = post(receiver, "api:bag_unscan", bag_id, tracking_number=a.tracking_number, reason="Muộn")
+    assert late.status_code == 409
+    for bad in ({"scans": []}, {"scans": "x"}, {"scans": [{"tracking_number": a.tracking_number}] * 1001}, {}):
+        answer = receiver.post(url("api:bag_scans", bag_id), bad, format="json")
+        assert answer.status_code == 400 and "scans" in answer.json()["detail"], bad
+    assert audit_verify().ok
+
+
 # --- refusals -----------------------------------------------------------------------------------------------
 
 
@@ -424,9 +481,10 @@ def test_out_of_scope_answers_exactly_like_unknown(net, world):
     for role in ("operator", "counter_clerk", "supervisor", "police", "oversight", "admin"):
         client = api_client(theirs[role])
         for name in ("api:bag_detail", "api:bag_seal", "api:bag_items", "api:bag_receive", "api:bag_scan",
-                     "api:bag_open_finish"):
+                     "api:bag_scans", "api:bag_unscan", "api:bag_open_finish"):
             before = AuditEntry.objects.count()
-            body = {"seal_number": "X", "tracking_number": a.tracking_number, "seal_intact": True}
+            body = {"seal_number": "X", "tracking_number": a.tracking_number, "seal_intact": True, "reason": "X",
+                    "scans": [{"tracking_number": a.tracking_number}]}
             if name == "api:bag_detail":
                 foreign, unknown = client.get(url(name, bag["id"])), client.get(url(name, missing_pk))
             else:
@@ -542,7 +600,7 @@ def test_schema_documents_the_dispatch_endpoints_and_validates():
     validate_schema(schema)
     paths = schema["paths"]
     assert {"get", "post"} <= set(paths["/api/v1/bags/"])
-    for action in ("seal", "receive", "scan", "open-finish", "items"):
+    for action in ("seal", "receive", "scan", "scans", "unscan", "open-finish", "items"):
         assert "post" in paths[f"/api/v1/bags/{{id}}/{action}/"], action
     assert "post" in paths["/api/v1/bags/{id}/items/{tracking_number}/remove/"]
     for path in ("/api/v1/bag-transfers/{id}/confirm/", "/api/v1/mail-trips/{id}/depart/",
@@ -554,5 +612,11 @@ def test_schema_documents_the_dispatch_endpoints_and_validates():
     components = schema["components"]["schemas"]
     assert set(components["BagReceiveInput"]["properties"]) == {"seal_number", "seal_intact", "present"}
     assert {"listed", "extra", "counts", "incidents"} <= set(components["BagScanOutput"]["properties"])
+    assert set(components["BagScanBatchInput"]["properties"]) == {"scans", "present"}
+    assert components["BagScanBatchInput"]["properties"]["scans"]["items"] == {
+        "$ref": "#/components/schemas/BagScanBatchEntry"}
+    assert {"index", "tracking_number", "status", "code", "message"} <= set(
+        components["BagScanBatchResult"]["properties"])
+    assert set(components["BagUnscanInput"]["properties"]) == {"tracking_number", "reason"}
     assert {"lines", "events", "incidents"} <= set(components["BagDetail"]["properties"])
     assert "records" in components["IncidentDetail"]["properties"]

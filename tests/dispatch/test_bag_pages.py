@@ -276,6 +276,16 @@ def test_seal_mismatch_and_missing_item_become_incidents(net):
     assert Incident.objects.get(kind="extra_item").number in text(r)
     r = c("operator_commune").post(reverse("dispatch:bag_open", args=[bag.pk]), {"tracking_number": a.tracking_number})
     assert r.status_code == 200 and f"Bưu gửi {a.tracking_number} đã được quét." in text(r)
+    # Undo the scan from the page (a reason is required), then scan it again.
+    assert 'data-testid="unscan-form"' in text(r)
+    unscan = reverse("dispatch:bag_open_unscan", args=[bag.pk])
+    r = c("operator_commune").post(unscan, {"tracking_number": a.tracking_number, "reason": ""}, follow=True)
+    assert "Nhập lý do hủy quét." in text(r) and BagItem.objects.get(bag=bag, item=a).scanned_at is not None
+    r = c("operator_commune").post(unscan, {"tracking_number": a.tracking_number, "reason": "Quét nhầm"}, follow=True)
+    assert f"Đã hủy quét {a.tracking_number}" in text(r) and 'data-testid="scanned-count"><strong>0</strong>' in text(r)
+    assert BagEvent.objects.get(bag=bag, code="item_unscanned").data["reason"] == "Quét nhầm"
+    r = c("operator_commune").post(reverse("dispatch:bag_open", args=[bag.pk]), {"tracking_number": a.tracking_number})
+    assert r.status_code == 302 and BagItem.objects.get(bag=bag, item=a).scanned_at is not None
     r = c("operator_commune").post(reverse("dispatch:bag_open_finish", args=[bag.pk]), {"present": [p["postman"].pk]},
                                    follow=True)
     page = text(r)

@@ -30,7 +30,9 @@ from .bags import (
     BagOpenFinishApi,
     BagReceiveApi,
     BagScanApi,
+    BagScanBatchApi,
     BagSealApi,
+    BagUnscanApi,
 )
 from .incidents import (
     IncidentDetailApi,
@@ -75,7 +77,9 @@ __all__ = [
     "BagOpenFinishApi",
     "BagReceiveApi",
     "BagScanApi",
+    "BagScanBatchApi",
     "BagSealApi",
+    "BagUnscanApi",
     "IncidentDetailApi",
     "IncidentListApi",
     "MailTripArriveApi",

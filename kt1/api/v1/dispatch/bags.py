@@ -6,12 +6,14 @@ from __future__ import annotations
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kt1.api.errors import _first_message
 from kt1.core.errors import ValidationFailed
 from kt1.directory.models import Facility
 from kt1.dispatch import selectors, services
@@ -426,3 +428,149 @@ class BagOpenFinishApi(ScopedApiMixin, APIView):
             "opened_now": opened_since(user, bag, mark),
             "incidents": list(incidents_for(user, bag).order_by("pk")), "counts": _counts(user, bag),
         }, context={"viewer": user}).data)
+
+
+SCAN_BATCH_MAX = 1000
+
+
+class ScanEntryInput(serializers.Serializer):
+    tracking_number = serializers.CharField(max_length=40, help_text="Số hiệu S10, quét hoặc gõ")
+    damaged = serializers.BooleanField(required=False, default=False, error_messages=BOOL_ERRORS)
+
+    class Meta:
+        ref_name = "BagScanBatchEntry"
+
+
+@extend_schema_field(ScanEntryInput(many=True))
+class _ScanEntries(serializers.ListField):
+    """Entries are checked one by one later, so one malformed entry is refused alone."""
+
+    child = serializers.JSONField()
+
+
+class ScanResultOutput(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Vị trí trong danh sách gửi lên, từ 0")
+    tracking_number = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["scanned", "extra", "refused"], help_text=(
+        "scanned: đã ghi trên dòng của túi; extra: không có trong danh sách, đã lập sự cố thừa bưu gửi; "
+        "refused: không ghi gì, xem code và message"))
+    damaged = serializers.BooleanField()
+    code = serializers.CharField(allow_null=True, help_text="Mã lỗi khi bị từ chối")
+    message = serializers.CharField(allow_null=True)
+    detail = serializers.DictField()
+
+    class Meta:
+        ref_name = "BagScanBatchResult"
+
+
+class BagScanBatchApi(ScopedApiMixin, APIView):
+    """The scans of an opening sent together by a handheld (up to 1000), in the order read, recorded
+    in one transaction. Each scan stands alone: a malformed number or a second scan of an item is
+    refused alone (code, message as for one scan); an item not on the list is recorded as an extra
+    item and a damaged one as damaged (an incident each). The whole request is refused (nothing
+    recorded) when the bag is not received or the caller did not receive it: not_holder; 409 unless
+    received (also once the opening is finished)."""
+
+    required_permission = "dispatch.view"
+
+    class InputSerializer(PresentInput):
+        scans = _ScanEntries(allow_empty=False, max_length=SCAN_BATCH_MAX, error_messages={
+            "empty": gettext_lazy("Gửi ít nhất một lần quét."),
+            "max_length": gettext_lazy("Tối đa {max_length} lần quét mỗi lần gửi."),
+            "not_a_list": gettext_lazy("“scans” phải là một danh sách."),
+        })
+
+        class Meta:
+            ref_name = "BagScanBatchInput"
+
+    class OutputSerializer(serializers.Serializer):
+        results = ScanResultOutput(many=True)
+        scanned = serializers.IntegerField()
+        extra = serializers.IntegerField()
+        refused = serializers.IntegerField()
+        incidents = IncidentRefOutput(many=True, help_text="Sự cố vừa lập (thừa, hư hỏng)")
+        counts = CountsOutput()
+
+        class Meta:
+            ref_name = "BagScanBatchOutput"
+
+    @extend_schema(operation_id="bags_scans_batch", request=InputSerializer,
+                   responses={200: OutputSerializer, **WRITE_ERRORS})
+    def post(self, request, pk: int):
+        user = request.user
+        bag = selectors.bag_get(viewer=user, pk=pk)
+        require_any(user, "dispatch.bag")
+        serializer = BagScanBatchApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        present = colleagues(user, serializer.validated_data.get("present", []), "present", _("Người có mặt"))
+        results: list[dict | None] = []
+        scans: list[services.ScanInput] = []
+        positions: list[int] = []
+        entry_input = ScanEntryInput()
+        for index, raw in enumerate(serializer.validated_data["scans"]):
+            try:
+                if not isinstance(raw, dict):
+                    raise serializers.ValidationError({"non_field_errors": [_("Mỗi lần quét là một đối tượng.")]})
+                data = entry_input.run_validation(raw)
+            except serializers.ValidationError as exc:
+                detail = serializers.as_serializer_error(exc)
+                number = raw.get("tracking_number") if isinstance(raw, dict) else None
+                results.append(_scan_result(index, number, "refused", False, "invalid",
+                                            _first_message(detail) or _("Dữ liệu không hợp lệ."), detail))
+                continue
+            scans.append(services.ScanInput(data["tracking_number"], data["damaged"]))
+            positions.append(index)
+            results.append(None)
+        mark = incident_mark(bag)
+        outcomes = services.bag_open_scans(actor=user, bag=bag, scans=scans, present=present) if scans else []
+        for position, outcome in zip(positions, outcomes, strict=True):
+            error = outcome.error
+            results[position] = _scan_result(
+                position, outcome.tracking_number, outcome.status, scans[outcome.index].damaged and error is None,
+                error.code if error else None, str(error.message) if error else None,
+                error.as_dict()["detail"] if error else {})
+        return Response(BagScanBatchApi.OutputSerializer({
+            "results": results, **{s: sum(1 for r in results if r["status"] == s) for s in ("scanned", "extra", "refused")},
+            "incidents": opened_since(user, bag, mark), "counts": _counts(user, bag),
+        }).data)
+
+
+def _scan_result(index: int, number, status_: str, damaged: bool, code, message, detail) -> dict:
+    return {"index": index, "tracking_number": None if number is None else str(number)[:64], "status": status_,
+            "damaged": damaged, "code": code, "message": message, "detail": detail}
+
+
+class BagUnscanApi(ScopedApiMixin, APIView):
+    """Undo a scan before the opening is finished (the receiver; a reason is required): the line
+    is not scanned any more, the item was never handed over and may be scanned again; the bag's
+    history keeps the undo with its reason. Refused: reason_required, not_in_bag, not_scanned,
+    not_holder; 409 unless received (also once the opening is finished)."""
+
+    required_permission = "dispatch.view"
+
+    class InputSerializer(serializers.Serializer):
+        tracking_number = serializers.CharField(max_length=40, help_text="Số hiệu S10 của bưu gửi đã quét")
+        reason = serializers.CharField(max_length=500, help_text="Lý do hủy quét")
+
+        class Meta:
+            ref_name = "BagUnscanInput"
+
+    class OutputSerializer(serializers.Serializer):
+        line = BagLineOutput()
+        counts = CountsOutput()
+
+        class Meta:
+            ref_name = "BagUnscanOutput"
+
+    @extend_schema(operation_id="bags_unscan", request=InputSerializer,
+                   responses={200: OutputSerializer, **WRITE_ERRORS})
+    def post(self, request, pk: int):
+        user = request.user
+        bag = selectors.bag_get(viewer=user, pk=pk)
+        require_any(user, "dispatch.bag")
+        serializer = BagUnscanApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        line = services.bag_open_unscan(actor=user, bag=bag, tracking_number=data["tracking_number"],
+                                        reason=data["reason"])
+        return Response(BagUnscanApi.OutputSerializer({"line": line, "counts": _counts(user, bag)}).data)
