@@ -211,6 +211,30 @@ class OpenScanForm(ScanForm):
         return data
 
 
+PASTE_MAX = 1000
+PASTE_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+class PasteScanForm(forms.Form):
+    """Many numbers pasted at once (a list exported from a handheld): sent as one batch, each
+    number standing alone."""
+
+    numbers_text = forms.CharField(label=_("Dán nhiều mã"), max_length=PASTE_MAX * 20,
+                                   widget=forms.Textarea(attrs={"rows": 4, "class": "tracking", "autocomplete": "off"}),
+                                   help_text=_("Mỗi số hiệu cách nhau bởi dấu cách, dấu phẩy hoặc xuống dòng."),
+                                   error_messages={"required": _("Dán ít nhất một số hiệu.")})
+
+    def clean_numbers_text(self):
+        text = self.cleaned_data["numbers_text"]
+        if len(self.numbers(text)) > PASTE_MAX:
+            raise forms.ValidationError(gettext("Tối đa %(n)d số hiệu mỗi lần.") % {"n": PASTE_MAX})
+        return text
+
+    def numbers(self, text: str | None = None) -> list[str]:
+        text = self.cleaned_data.get("numbers_text", "") if text is None else text
+        return [n for n in PASTE_SEPARATORS.split(text.strip()) if n]
+
+
 class UnscanForm(forms.Form):
     """Undo one scan before the finish: which item, and why (kept in the bag's history)."""
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("bags/<int:pk>/list.pdf", v.bag_pdf, name="bag_pdf"),
     path("bags/<int:pk>/receive/", v.bag_receive, name="bag_receive"),
     path("bags/<int:pk>/open/", v.bag_open, name="bag_open"),
+    path("bags/<int:pk>/open/paste/", v.bag_open_paste, name="bag_open_paste"),
     path("bags/<int:pk>/open/unscan/", v.bag_open_unscan, name="bag_open_unscan"),
     path("bags/<int:pk>/open/finish/", v.bag_open_finish, name="bag_open_finish"),
     path("transfers/", v.transfer_inbox, name="transfer_inbox"),

@@ -39,6 +39,7 @@ from .forms_bags import (
     BagNewForm,
     OpenFinishForm,
     OpenScanForm,
+    PasteScanForm,
     ReceiveForm,
     RemoveForm,
     ScanForm,
@@ -402,6 +403,7 @@ def _open_context(request, bag: Bag, scan_form, finish_form, notes=()) -> dict:
         "bag": bag, "scan_form": scan_form, "finish_form": finish_form, "notes": list(notes),
         "opening": _opening(request, bag),
         "may_open": bag.status == BagStatus.RECEIVED and user.pk in (bag.received_by_id, bag.holder_id),
+        "paste_form": PasteScanForm(auto_id="id_paste_%s"),
     }
 
 
@@ -450,6 +452,30 @@ def bag_open(request, pk: int):
     if is_post and _is_htmx(request):
         return render(request, "dispatch/bag_open_panel.html", context)
     return render(request, "dispatch/bag_open.html", context, status=status)
+
+
+@login_required
+@require_POST
+def bag_open_paste(request, pk: int):
+    """Many numbers pasted at once, recorded as one batch (bag_open_scans): each number stands
+    alone; the page says how many were scanned, extra and refused, and why each refusal."""
+    bag = _bag_for_action(request, pk)
+    form = PasteScanForm(request.POST)
+    if form.is_valid():
+        outcomes, _status = _run(form, services.bag_open_scans, actor=request.user, bag=bag,
+                                 scans=[services.ScanInput(number) for number in form.numbers()])
+        if outcomes is not None:
+            counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("scanned", "extra", "refused")}
+            summary = _("Đã gửi %(n)d mã: quét %(s)d, thừa %(x)d (đã lập sự cố), từ chối %(r)d.") % {
+                "n": len(outcomes), "s": counts["scanned"], "x": counts["extra"], "r": counts["refused"]}
+            (messages.warning if counts["extra"] or counts["refused"] else messages.success)(request, summary)
+            for outcome in outcomes:
+                if outcome.error is not None:
+                    messages.error(request, str(outcome.error.message))
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+    return redirect("dispatch:bag_open", pk=bag.pk)
 
 
 @login_required

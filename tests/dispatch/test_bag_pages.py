@@ -284,8 +284,17 @@ def test_seal_mismatch_and_missing_item_become_incidents(net):
     r = c("operator_commune").post(unscan, {"tracking_number": a.tracking_number, "reason": "Quét nhầm"}, follow=True)
     assert f"Đã hủy quét {a.tracking_number}" in text(r) and 'data-testid="scanned-count"><strong>0</strong>' in text(r)
     assert BagEvent.objects.get(bag=bag, code="item_unscanned").data["reason"] == "Quét nhầm"
-    r = c("operator_commune").post(reverse("dispatch:bag_open", args=[bag.pk]), {"tracking_number": a.tracking_number})
-    assert r.status_code == 302 and BagItem.objects.get(bag=bag, item=a).scanned_at is not None
+    # Many numbers pasted at once: one batch, each number standing alone.
+    assert 'data-testid="paste-form"' in text(r)
+    paste = reverse("dispatch:bag_open_paste", args=[bag.pk])
+    r = c("operator_commune").post(paste, {"numbers_text": f"{a.tracking_number.lower()}\nRB1, {a.tracking_number}"},
+                                   follow=True)
+    page = text(r)
+    assert "Đã gửi 3 mã: quét 1, thừa 0 (đã lập sự cố), từ chối 2." in page
+    assert f"Bưu gửi {a.tracking_number} đã được quét." in page and "Số hiệu “RB1” không đúng dạng" in page
+    assert BagItem.objects.get(bag=bag, item=a).scanned_at is not None
+    r = c("operator_commune").post(paste, {"numbers_text": "  "}, follow=True)
+    assert "Dán ít nhất một số hiệu." in text(r)
     r = c("operator_commune").post(reverse("dispatch:bag_open_finish", args=[bag.pk]), {"present": [p["postman"].pk]},
                                    follow=True)
     page = text(r)
