@@ -80,11 +80,12 @@ class PreparedQuery:
         return objs
 
 
-def prepared(key: Hashable, build: Callable[[], QuerySet]) -> PreparedQuery:
-    """The PreparedQuery for `key`, built from build() (a queryset using SENTINEL) the first time."""
+def prepared(key: Hashable, build: Callable[[], QuerySet], sentinel: Any = SENTINEL) -> PreparedQuery:
+    """The PreparedQuery for `key`, built from build() (a queryset using `sentinel`, SENTINEL unless
+    the marked value must be of another type, e.g. a primary key) the first time."""
     query = _CACHE.get(key)
     if query is None:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.clear()
-        query = _CACHE[key] = PreparedQuery(build())
+        query = _CACHE[key] = PreparedQuery(build(), sentinel)
     return query

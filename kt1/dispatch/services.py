@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Count
+from django.db.models import Count, Subquery
 from django.utils.translation import gettext as _
 
 from kt1.accounts.choices import POSTAL_ROLES
@@ -28,6 +28,7 @@ from kt1.core.clock import LOCAL_TZ, local_today, now
 from kt1.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
 from kt1.core.numbering import next_number
 from kt1.core.permissions import has_perm, restrict, scope_of
+from kt1.core.prepared import SENTINEL, prepared
 from kt1.core.records import require_active_reference
 from kt1.directory.models import AdministrativeUnit, Facility
 from kt1.incidents.choices import IncidentKind
@@ -732,7 +733,7 @@ def bag_open_scans(*, actor: User, bag: Bag, scans: Iterable[ScanInput],
     custody event); bag.event (item_scanned) and incident.opened for an extra or damaged item."""
     _require(actor, "dispatch.bag", _("Bạn không có quyền mở túi thư."))
     scans = list(scans)
-    opening = _lock_bag(actor, bag)
+    opening = _lock_opening(actor, bag.pk)
     _check_opening(actor, opening)
     numbers: list[str | ApplicationError] = []
     for scan in scans:
@@ -740,12 +741,7 @@ def bag_open_scans(*, actor: User, bag: Bag, scans: Iterable[ScanInput],
             numbers.append(str(s10.parse(scan.tracking_number)))
         except ApplicationError as exc:
             numbers.append(exc)
-    wanted = {n for n in numbers if isinstance(n, str)}
-    # Two indexed reads (by tracking number, then the bag's lines by item): joined on the tracking
-    # number, PostgreSQL's plan on a table without statistics walked every line of the bag.
-    items = dict(Item.objects.filter(tracking_number__in=wanted).values_list("tracking_number", "pk"))
-    lines = {line.item.tracking_number: line for line in _live_lines(opening).filter(
-        item_id__in=list(items.values())).select_related("item").order_by()}
+    lines = _opening_lines(opening.pk, {n for n in numbers if isinstance(n, str)})
     outcomes: list[ScanOutcome] = []
     plain: list[BagItem] = []
     taken: set[int] = set()
@@ -757,7 +753,7 @@ def bag_open_scans(*, actor: User, bag: Bag, scans: Iterable[ScanInput],
                 continue
             line = lines.get(number)
             if line is None:
-                _open_scan_extra(actor, opening, number, items.get(number), present)
+                _open_scan_extra(actor, opening, number, present)
                 outcomes.append(ScanOutcome(index, number, ScanStatus.EXTRA))
                 continue
             if line.scanned_at is not None or line.pk in taken:
@@ -787,8 +783,43 @@ def _already_scanned(number: str) -> ValidationFailed:
                             detail={"tracking_number": _("Đã quét")})
 
 
-def _open_scan_extra(actor: User, bag: Bag, number: str, item_pk: int | None, present) -> None:
-    item = Item.objects.get(pk=item_pk) if item_pk is not None else None
+def _lock_opening(actor: User, bag_pk: int) -> Bag:
+    """_lock_bag for the scans, compiled once per scope (kt1.core.prepared) and run again with the
+    next bag: building and compiling the scoped query with the bag's origin, destination and
+    holder was a third of a single scan's time."""
+    query = prepared(("dispatch.bag_open_lock", scope_of(actor)), lambda: (
+        restrict(Bag.objects.select_for_update(of=("self",)), actor, "view").filter(pk=_MARKED_PK)
+        .select_related("origin", "destination", "holder").order_by()[:1]), sentinel=_MARKED_PK)
+    found = query.fetch(bag_pk)
+    if not found:
+        raise NotFound(_("Không tìm thấy túi thư."))
+    return found[0]
+
+
+_MARKED_PK = -424242  # the marked value of a query compiled once and run with another primary key
+
+
+def _opening_lines(bag_pk: int, numbers: set[str]) -> dict[str, BagItem]:
+    """The live lines of the bag (scanned or not) for these tracking numbers, with their items, by
+    number. One number (a scan from the page): one statement compiled once per bag and run again
+    with the next number, as the tracking lookup is. Many: two indexed reads, the items' ids by
+    number, then the bag's lines by item. Either way the line is found by its item's id: joined on
+    the tracking number, PostgreSQL's plan on a table without statistics walked every line of the
+    bag for each scan."""
+    if len(numbers) == 1:
+        query = prepared(("dispatch.bag_open_line", bag_pk), lambda: BagItem.objects.filter(
+            bag_id=bag_pk, removed_at__isnull=True,
+            item_id=Subquery(Item.objects.filter(tracking_number=SENTINEL).values("pk")[:1]),
+        ).select_related("item").order_by()[:1])
+        (number,) = numbers
+        return {line.item.tracking_number: line for line in query.fetch(number)}
+    items = list(Item.objects.filter(tracking_number__in=numbers).values_list("pk", flat=True))
+    return {line.item.tracking_number: line for line in BagItem.objects.filter(
+        bag_id=bag_pk, removed_at__isnull=True, item_id__in=items).select_related("item").order_by()}
+
+
+def _open_scan_extra(actor: User, bag: Bag, number: str, present) -> None:
+    item = _first(Item.objects.filter(tracking_number=number))
     incident_open(actor=actor, kind=IncidentKind.EXTRA_ITEM, facility=bag.destination, bag=bag, item=item,
                   present=present, description=_("Túi %(b)s: bưu gửi %(t)s không có trong danh sách túi.") % {
                       "b": bag.identifier, "t": number})
