@@ -101,6 +101,21 @@ def admin_unit_retire(*, actor, unit: AdministrativeUnit, on: dt.date | None = N
     return _retire(actor=actor, model=AdministrativeUnit, obj=unit, on=on, action=A.UNIT_RETIRED)
 
 
+def _refuse_parent_loop(record, message: str) -> None:
+    """A new parent must not sit below the record itself: the tree (a facility's subtree is a
+    postal scope) would become a loop. The forms offer no such parent; this holds for every writer."""
+    if record.pk is None:
+        return  # a new record has nothing below it yet
+    parents = type(record)._default_manager.values_list("parent_id", flat=True)
+    seen = set()
+    node = record.parent_id
+    while node is not None and node not in seen:  # up the stored tree, one level at a time
+        if node == record.pk:
+            raise ValidationFailed(message, detail={"parent": _("Không hợp lệ.")})
+        seen.add(node)
+        node = parents.get(pk=node)
+
+
 # --- agencies -----------------------------------------------------------------------------------
 
 AGENCY_FIELDS = ("name", "short_name", "agency_type", "level", "admin_unit", "parent", "is_mandatory", "enrolled_on")
@@ -113,6 +128,7 @@ def _validate_agency(agency: Agency) -> None:
         require_active_reference(agency.parent, "parent", _("Cơ quan cấp trên"))
         if agency.parent_id == agency.pk:
             raise ValidationFailed(_("Cơ quan không thể trực thuộc chính nó."), detail={"parent": _("Không hợp lệ.")})
+        _refuse_parent_loop(agency, _("Cơ quan cấp trên không được là một cơ quan trực thuộc nó."))
     full_clean_or_fail(agency, exclude=["admin_unit", "province", "parent"])
     duplicate = Agency.objects.filter(short_name__iexact=agency.short_name, province=agency.province).exclude(pk=agency.pk)
     if duplicate.exists():
@@ -236,6 +252,7 @@ def _validate_facility(facility: Facility) -> None:
             raise ValidationFailed(_("Cơ sở cấp trên phải cùng tỉnh."), detail={"parent": _("Không hợp lệ.")})
         if facility.parent_id == facility.pk:
             raise ValidationFailed(_("Cơ sở không thể trực thuộc chính nó."), detail={"parent": _("Không hợp lệ.")})
+        _refuse_parent_loop(facility, _("Cơ sở cấp trên không được là một cơ sở trực thuộc nó."))
     full_clean_or_fail(facility, exclude=["admin_unit", "province", "parent"])
 
 

@@ -169,6 +169,15 @@ def test_agency_cannot_be_its_own_parent_or_below_itself(world, signed_in):
     form = signed_in(a.people["admin"]).get(detail(a.agency) + "edit/").context["form"]
     offered = set(form.fields["parent"].queryset.values_list("pk", flat=True))
     assert a.agency.pk not in offered and a.other_agency.pk not in offered
+    # The service refuses it too, however it is called, even two levels down; nothing changes.
+    third = f.agency(a.commune, level="commune")
+    services.agency_update(actor=f.root_admin(), agency=third, parent=a.other_agency)
+    for below in (a.other_agency, third):
+        with pytest.raises(ValidationFailed) as refused:
+            services.agency_update(actor=f.root_admin(), agency=a.agency, parent=below)
+        assert "trực thuộc nó" in refused.value.message and "parent" in refused.value.detail
+    a.agency.refresh_from_db()
+    assert a.agency.parent_id is None
 
 
 # --- retire -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import pytest
 
 from kt1.audit.models import AuditEntry
 from kt1.core.clock import local_today
+from kt1.core.errors import ValidationFailed
 from kt1.directory import services
 from kt1.directory.choices import FacilityKind, UnitLevel
 from kt1.directory.models import AdministrativeUnit, Facility
@@ -114,6 +115,22 @@ def test_facility_under_no_parent_must_be_a_provincial_post(world, signed_in):
     response = signed_in(world["A"].people["admin"]).post(NEW_FACILITY, facility_data(world["A"], parent=""))
     assert response.status_code == 200
     assert "Chọn cơ sở cấp trên." in response.content.decode()
+
+
+def test_a_facility_cannot_move_below_its_own_subtree(world):
+    a = world["A"]
+    counter = f.facility(a.commune, parent=a.post_office)  # provincial post > office > counter
+    sub = f.facility(a.province, parent=a.processing)  # provincial post > processing > sub > subsub
+    subsub = f.facility(a.province, parent=sub)
+    for below in (sub, subsub):
+        with pytest.raises(ValidationFailed) as refused:
+            services.facility_update(actor=f.root_admin(), facility=a.processing, parent=below)
+        assert "parent" in refused.value.detail
+    with pytest.raises(ValidationFailed) as refused:
+        services.facility_update(actor=f.root_admin(), facility=a.post_office, parent=counter)
+    assert "trực thuộc nó" in refused.value.message
+    a.post_office.refresh_from_db()
+    assert a.post_office.parent == a.provincial_post
 
 
 # --- administrative units ---------------------------------------------------------------------
