@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from typing import Any
+
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
 from kt1.core.errors import ValidationFailed
 from kt1.core.permissions import has_perm
@@ -35,3 +40,33 @@ class ScopedApiMixin:
         raise ValidationFailed(
             _("Tham số “%(name)s” chỉ nhận true hoặc false.") % {"name": name}, detail={name: _("Không hợp lệ.")}
         )
+
+
+# --- batch uploads (custody events, bag scans) ----------------------------------------------------
+
+
+def batch_entries_field(entry_serializer: type[serializers.Serializer]) -> type[serializers.ListField]:
+    """The list of a batch upload, documented as a list of `entry_serializer`: the entries are taken
+    raw and checked one by one afterwards (validate_entries), so one malformed entry is refused
+    alone while the others go on."""
+
+    @extend_schema_field(entry_serializer(many=True))
+    class Entries(serializers.ListField):
+        child = serializers.JSONField()
+
+    return Entries
+
+
+def validate_entries(entries: Iterable[Any], entry_serializer: serializers.Serializer,
+                     not_an_object: str) -> Iterator[tuple[int, Any, dict | None, dict | None]]:
+    """(index, raw entry, validated data or None, errors or None) for each entry of a batch, checked
+    by one serializer for all (a new serializer per entry would copy its fields each time)."""
+    for index, raw in enumerate(entries):
+        try:
+            if not isinstance(raw, dict):
+                raise serializers.ValidationError({"non_field_errors": [not_an_object]})
+            data = entry_serializer.run_validation(raw)
+        except serializers.ValidationError as exc:
+            yield index, raw, None, serializers.as_serializer_error(exc)
+            continue
+        yield index, raw, data, None

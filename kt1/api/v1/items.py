@@ -38,7 +38,7 @@ from kt1.items.models import Item
 from kt1.items.private import may_read_private, private_read
 from kt1.items.transitions import EDGES
 
-from .base import ScopedApiMixin
+from .base import ScopedApiMixin, batch_entries_field, validate_entries
 
 BATCH_MAX = 1000
 # Whoever holds none of the permissions the custody state machine asks for cannot record any event.
@@ -537,11 +537,7 @@ class EventBatchEntryInput(EventInput):
         ref_name = "CustodyEventBatchEntry"
 
 
-@extend_schema_field(EventBatchEntryInput(many=True))
-class _BatchEntries(serializers.ListField):
-    """Entries are checked one by one later, so one malformed entry is refused alone."""
-
-    child = serializers.JSONField()
+_BatchEntries = batch_entries_field(EventBatchEntryInput)
 
 
 class BatchResultOutput(serializers.Serializer):
@@ -595,15 +591,9 @@ class EventBatchApi(ScopedApiMixin, APIView):
         results: list[dict[str, Any] | None] = []
         requests: list[services.CustodyRequest] = []
         positions: list[int] = []
-        # One entry serializer for all entries: a new one per entry would copy its fields each time.
-        entry_input = EventBatchEntryInput()
-        for index, raw in enumerate(serializer.validated_data["events"]):
-            try:
-                if not isinstance(raw, dict):
-                    raise serializers.ValidationError({"non_field_errors": [_("Mỗi sự kiện là một đối tượng.")]})
-                data = entry_input.run_validation(raw)
-            except serializers.ValidationError as exc:
-                detail = serializers.as_serializer_error(exc)
+        for index, raw, data, detail in validate_entries(serializer.validated_data["events"], EventBatchEntryInput(),
+                                                         _("Mỗi sự kiện là một đối tượng.")):
+            if data is None:
                 results.append(_refused(index, raw, "invalid", _first_message(detail) or _("Dữ liệu không hợp lệ."),
                                         400, detail))
                 continue

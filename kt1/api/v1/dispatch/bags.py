@@ -22,7 +22,7 @@ from kt1.dispatch.models import Bag
 from kt1.incidents.choices import IncidentKind
 from kt1.items import s10
 
-from ..base import ScopedApiMixin
+from ..base import ScopedApiMixin, batch_entries_field, validate_entries
 from ..items import AgencyRefOutput, FacilityRefOutput, PersonRefOutput
 from .common import (
     BOOL_ERRORS,
@@ -441,11 +441,7 @@ class ScanEntryInput(serializers.Serializer):
         ref_name = "BagScanBatchEntry"
 
 
-@extend_schema_field(ScanEntryInput(many=True))
-class _ScanEntries(serializers.ListField):
-    """Entries are checked one by one later, so one malformed entry is refused alone."""
-
-    child = serializers.JSONField()
+_ScanEntries = batch_entries_field(ScanEntryInput)
 
 
 class ScanResultOutput(serializers.Serializer):
@@ -506,14 +502,9 @@ class BagScanBatchApi(ScopedApiMixin, APIView):
         results: list[dict | None] = []
         scans: list[services.ScanInput] = []
         positions: list[int] = []
-        entry_input = ScanEntryInput()
-        for index, raw in enumerate(serializer.validated_data["scans"]):
-            try:
-                if not isinstance(raw, dict):
-                    raise serializers.ValidationError({"non_field_errors": [_("Mỗi lần quét là một đối tượng.")]})
-                data = entry_input.run_validation(raw)
-            except serializers.ValidationError as exc:
-                detail = serializers.as_serializer_error(exc)
+        for index, raw, data, detail in validate_entries(serializer.validated_data["scans"], ScanEntryInput(),
+                                                         _("Mỗi lần quét là một đối tượng.")):
+            if data is None:
                 number = raw.get("tracking_number") if isinstance(raw, dict) else None
                 results.append(_scan_result(index, number, "refused", False, "invalid",
                                             _first_message(detail) or _("Dữ liệu không hợp lệ."), detail))
