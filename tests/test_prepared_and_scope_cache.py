@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kt1.accounts.models import RoleAssignment
-from kt1.accounts.services import role_end, role_grant
+from kt1.accounts.services import api_token_create, role_end, role_grant
 from kt1.core import permissions
 from kt1.core.models import ScopeStamp
 from kt1.core.permissions import bump_scope_stamp, restrict
@@ -73,7 +73,11 @@ def test_an_api_callers_scope_is_reused_until_a_role_changes(stamped):
     assert _lookup(supervisor, item.tracking_number).status_code == 200  # computes and keeps the scope
     with CaptureQueriesContext(connection) as queries:
         assert _lookup(supervisor, item.tracking_number).status_code == 200
-    assert len(queries) == 2, [q["sql"][:80] for q in queries]  # the token (with the stamp) and the item
+    # One statement: the item, with the token and the stamp it is confirmed by (kt1.api.auth).
+    assert len(queries) == 1, [q["sql"][:80] for q in queries]
+    with CaptureQueriesContext(connection) as queries:  # a read that does not confirm the token itself
+        assert supervisor.get(reverse("api:item_events", args=[item.tracking_number])).status_code == 200
+    assert len(queries) == 3, [q["sql"][:80] for q in queries]  # the token (with the stamp), item, events
     stamp = ScopeStamp.objects.get(pk=1).value
 
     assignment = RoleAssignment.objects.get(user=w.people["supervisor"], ended_at__isnull=True)
@@ -119,3 +123,67 @@ def test_people_and_directory_changes_change_the_stamp(stamped):
     postman.last_login = postman.date_joined  # a sign-in writes last_login only: no change of scope
     postman.save(update_fields=["last_login"])
     assert not changed()
+
+
+def test_a_prepared_values_query_gives_what_its_queryset_gives(world):
+    w = world["A"]
+    clerk = w.people["agency_clerk"]
+    items = [f.item(clerk, w.other_agency), f.item(clerk, world["B"].agency)]
+    fields = ("pk", "tracking_number", "holder__full_name", "recipient_address__admin_unit__name", "registered_at")
+    found = 0
+    for viewer in (clerk, world["B"].people["supervisor"]):
+        def scoped(value, other, viewer=viewer):
+            return (restrict(Item.objects.all(), viewer).filter(tracking_number=value).exclude(named_recipient=other)
+                    .order_by().values(*fields))
+        query = PreparedQuery(scoped(SENTINEL, "\x00other"), sentinel=(SENTINEL, "\x00other"))
+        for item in items:
+            got = query.fetch(item.tracking_number, "nobody")
+            assert got == list(scoped(item.tracking_number, "nobody"))
+            assert query.fetch(item.tracking_number, "") == list(scoped(item.tracking_number, ""))
+            found += len(got)
+    assert found >= 2  # the clerk sees both
+    with pytest.raises(ValueError, match="exactly once"):
+        PreparedQuery(Item.objects.filter(tracking_number=SENTINEL).values("pk"), sentinel=(SENTINEL, "absent"))
+
+
+def test_a_known_caller_whose_token_is_replaced_is_refused_at_once(stamped):
+    w = f.build_province_world("Tỉnh khóa")
+    item = f.item(w.people["agency_clerk"], w.other_agency)
+    supervisor = w.people["supervisor"]
+    client = api_client(supervisor)
+    assert _lookup(client, item.tracking_number).status_code == 200
+    assert _lookup(client, item.tracking_number).status_code == 200  # provisional, confirmed in the item's read
+    api_token_create(actor=None, user=supervisor)  # a new key revokes the old one
+    response = _lookup(client, item.tracking_number)
+    assert response.status_code == 401 and "WWW-Authenticate" in response
+    assert _lookup(client, "KT000000000VN").status_code == 401  # not a 400 or 404: the token first
+
+
+def test_a_known_caller_made_inactive_is_refused_at_once(stamped):
+    w = f.build_province_world("Tỉnh tắt")
+    item = f.item(w.people["agency_clerk"], w.other_agency)
+    client = api_client(w.people["supervisor"])
+    assert _lookup(client, item.tracking_number).status_code == 200
+    from kt1.accounts.services import user_set_active
+
+    user_set_active(actor=f.root_admin(), user=w.people["supervisor"], active=False)
+    assert _lookup(client, item.tracking_number).status_code == 401
+
+
+def test_a_known_caller_sees_a_new_role_at_once_in_both_directions(stamped):
+    w = f.build_province_world("Tỉnh mới")
+    item = f.item(w.people["agency_clerk"], w.other_agency)
+    other = f.build_province_world("Tỉnh bên")
+    outsider = other.people["supervisor"]
+    client = api_client(outsider)
+    assert _lookup(client, item.tracking_number).status_code == 404  # known now, with a scope that does not see it
+    assignment = role_grant(actor=f.root_admin(), user=outsider, role="supervisor", facility=w.provincial_post)
+    assert _lookup(client, item.tracking_number).status_code == 200  # the stale 404 was not the answer
+    role_end(actor=f.root_admin(), assignment=assignment)
+    assert _lookup(client, item.tracking_number).status_code == 404  # nor is the stale 200
+    # Someone whose every role ended: no items.view at all, decided on the token as read now.
+    for a in RoleAssignment.objects.filter(user=outsider, ended_at__isnull=True):
+        role_end(actor=f.root_admin(), assignment=a)
+    assert _lookup(client, item.tracking_number).status_code == 404
+    role_grant(actor=f.root_admin(), user=outsider, role="supervisor", facility=w.provincial_post)
+    assert _lookup(client, item.tracking_number).status_code == 200

@@ -173,6 +173,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "kt1.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "kt1.api.negotiation.JsonFirstContentNegotiation",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "KT1 API",

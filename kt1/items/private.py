@@ -24,10 +24,15 @@ LABELS = {
 
 
 def may_read_private(user, item: Item) -> bool:
+    return may_read_private_of(user, item.sender_agency_id, item.recipient_agency_id)
+
+
+def may_read_private_of(user, sender_agency_id: int, recipient_agency_id: int) -> bool:
+    """may_read_private for the item between these two agencies."""
     if not has_perm(user, "items.private.view"):
         return False
     agencies = scope_of(user).agency_ids
-    return item.sender_agency_id in agencies or item.recipient_agency_id in agencies
+    return sender_agency_id in agencies or recipient_agency_id in agencies
 
 
 def private_read(*, viewer, item: Item) -> dict[str, str] | None:

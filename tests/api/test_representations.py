@@ -10,14 +10,23 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.utils import translation
 from rest_framework import serializers
 
-from kt1.api.v1.items import EventOutput, ItemDetailOutput, ItemOutput, _item_representation
+from kt1.api.v1.items import (
+    EventOutput,
+    ItemDetailOutput,
+    ItemOutput,
+    _card_representation,
+    _item_representation,
+)
 from kt1.core.choices import Secrecy
 from kt1.core.clock import now
+from kt1.items import selectors
 from kt1.items import services as svc
 from kt1.items.choices import EventCode
 from kt1.items.models import CustodyEvent, Item
+from kt1.items.selectors import _ITEM_RELATED
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +77,25 @@ def test_custody_events_are_written_as_the_declared_fields_say(histories):
     assert len(shapes) >= 4 and any(e.reason_id for e in events) and any(e.handover_id for e in events)
     for event in events:
         assert EventOutput().to_representation(event) == serializers.Serializer.to_representation(EventOutput(), event)
+
+
+def test_the_lookup_row_is_written_as_the_item_would_be(histories, world):
+    """The tracking lookup reads a row (selectors.item_card), not instances: same answer, in both
+    languages, with and without private fields, for items of every shape."""
+    w = world["A"]
+    no_address = f.item(w.people["agency_clerk"], w.other_agency)
+    Item.objects.filter(pk=no_address.pk).update(recipient_address=None)
+    operator = w.people["operator"]  # holds one of the histories' items; a person without a full name
+    operator.full_name = ""
+    operator.save(update_fields=["full_name"])
+    items = list(Item.objects.filter(pk__in=[i.pk for i in [*histories, no_address]]).select_related(*_ITEM_RELATED))
+    shapes = {(i.recipient_address_id is None, i.holder_id is None, i.facility_id is None, i.deliver_by is None,
+               i.delivered_at is None) for i in items}
+    assert len(shapes) == 3 and any(i.holder_id == operator.pk for i in items)
+    private = {"registry_number": "12/CV", "document_number": None, "summary": "Về việc"}
+    for language in ("vi", "en"):
+        with translation.override(language):
+            for item in items:
+                card = selectors.item_card(viewer=w.people["supervisor"], tracking_number=item.tracking_number)
+                for extra in (None, private):
+                    assert _card_representation(card, extra) == _item_representation(item, extra)

@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from kt1.core.errors import ValidationFailed
+from kt1.api.auth import UnconfirmedToken, confirm_token
+from kt1.core.errors import NotFound, ValidationFailed
 from kt1.core.permissions import has_perm
 
 TRUE_VALUES = {"1", "true", "yes", "có"}
@@ -22,11 +23,17 @@ class ScopedApiMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if self.required_permission and not has_perm(request.user, self.required_permission):
-            from kt1.core.errors import NotFound
+        self.check_required_permission(request)
 
+    def check_required_permission(self, request) -> None:
+        if self.required_permission and not has_perm(request.user, self.required_permission):
+            if isinstance(request.auth, UnconfirmedToken):
+                # A provisional caller's scope may be stale: decide on the token as read now.
+                confirm_token(request)
+                return self.check_required_permission(request)
             # Without the permission the whole collection is out of scope: same answer as missing.
             raise NotFound(_("Không tìm thấy."))
+        return None
 
     def bool_param(self, name: str) -> bool | None:
         raw = self.request.query_params.get(name)

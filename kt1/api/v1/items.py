@@ -19,14 +19,15 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kt1.api.auth import read_confirmed
 from kt1.api.errors import _first_message
 from kt1.core.choices import Secrecy
 from kt1.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -35,7 +36,7 @@ from kt1.directory.models import Agency, AgencyAddress
 from kt1.items import selectors, services
 from kt1.items.choices import EventCode, ItemKind, ItemStatus, NextAction, Urgency
 from kt1.items.models import Item
-from kt1.items.private import may_read_private, private_read
+from kt1.items.private import may_read_private, may_read_private_of, private_read
 from kt1.items.transitions import EDGES
 
 from .base import ScopedApiMixin, batch_entries_field, validate_entries
@@ -273,6 +274,57 @@ def _item_representation(item: Item, private: dict | None) -> dict:
 _ITEM_OUTPUT = ItemOutput()
 
 
+def _card_representation(card: dict[str, Any], private: dict | None) -> dict[str, Any]:
+    """_item_representation of an item read as a row (kt1.items.selectors.item_card): the tracking
+    lookup builds no model instance. tests/api/test_representations.py holds the two equal."""
+    tz = timezone.get_current_timezone()
+
+    def moment(value: dt.datetime | None) -> str | None:  # as DRF's DateTimeField writes it
+        if value is None:
+            return None
+        text = value.astimezone(tz).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    def facility(prefix: str) -> dict[str, Any] | None:
+        pk = card[f"{prefix}_id"]
+        return None if pk is None else {"id": pk, "postcode": card[f"{prefix}__postcode"], "name": card[f"{prefix}__name"]}
+
+    def agency(prefix: str) -> dict[str, Any]:
+        return {"id": card[f"{prefix}_id"], "name": card[f"{prefix}__name"], "short_name": card[f"{prefix}__short_name"]}
+
+    address, holder = card["recipient_address_id"], card["holder_id"]
+    return {
+        "tracking_number": card["tracking_number"], "kind": card["kind"], "kind_label": _label(ItemKind, card["kind"]),
+        "weight_g": card["weight_g"], "secrecy": card["secrecy"], "urgency": card["urgency"],
+        "urgency_label": _label(Urgency, card["urgency"]), "deliver_by": moment(card["deliver_by"]),
+        "zone": card["zone"], "sender_agency": agency("sender_agency"), "recipient_agency": agency("recipient_agency"),
+        "recipient_address": None if address is None else {
+            "id": address, "label": card["recipient_address__label"], "street": card["recipient_address__street"],
+            "admin_unit": card["recipient_address__admin_unit__name"]},
+        "named_recipient": card["named_recipient"], "named_only": card["named_only"], "status": card["status"],
+        "status_label": _label(ItemStatus, card["status"]), "is_returning": card["is_returning"],
+        # str(User): the full name, or the username without one.
+        "holder": None if holder is None else {"id": holder, "name": card["holder__full_name"] or card["holder__username"]},
+        "holder_since": moment(card["holder_since"]), "facility": facility("facility"),
+        "issuing_facility": facility("issuing_facility"), "registered_at": moment(card["registered_at"]),
+        "accepted_at": moment(card["accepted_at"]), "first_attempt_at": moment(card["first_attempt_at"]),
+        "delivered_at": moment(card["delivered_at"]),
+        "private": None if private is None else PrivateOutput(private).data,
+    }
+
+
+_LABELS: dict[tuple[str | None, type, str], str] = {}
+
+
+def _label(choices, value: str) -> str:
+    """choices(value).label in the active language, translated once per process."""
+    key = (get_language(), choices, value)
+    label = _LABELS.get(key)
+    if label is None:
+        label = _LABELS[key] = str(choices(value).label)
+    return label
+
+
 # --- items: list and create --------------------------------------------------------------------
 
 
@@ -438,10 +490,18 @@ class ItemDetailApi(ScopedApiMixin, APIView):
 
     required_permission = "items.view"
 
+    # The token is confirmed in the item's own statement (kt1.api.auth.read_confirmed).
+    confirms_token_in_read = True
+
     @extend_schema(operation_id="items_retrieve", responses={200: ItemDetailOutput, 400: _ERRORS[400], 404: _ERRORS[404]})
     def get(self, request, tracking_number: str):
-        item = selectors.item_get(viewer=request.user, tracking_number=tracking_number)
-        return Response(_item_representation(item, private_read(viewer=request.user, item=item)))
+        card = read_confirmed(self, request, lambda check: selectors.item_card(
+            viewer=request.user, tracking_number=tracking_number, check=check))
+        private = None
+        if may_read_private_of(request.user, card["sender_agency_id"], card["recipient_agency_id"]):
+            private = private_read(viewer=request.user,
+                                   item=selectors.item_get(viewer=request.user, tracking_number=card["tracking_number"]))
+        return Response(_card_representation(card, private))
 
 
 # --- custody events ---------------------------------------------------------------------------------
