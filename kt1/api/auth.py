@@ -9,8 +9,9 @@ a caller this process authenticated before is taken provisionally — request.au
 UnconfirmedToken — and the item is read in the same statement as the token and the stamp
 (read_confirmed). The answer is used only when that statement found the token, its user still
 active, and the stamp unchanged since the caller was authenticated: then nothing the scope is
-computed from has changed (the stamp moves in the transaction of any such change, and of a
-token's deletion), and the read is exactly the one a fresh authentication would have made.
+computed from has changed (the stamp moves in the transaction of any such change), the token
+was neither deleted nor replaced, and the read is exactly the one a fresh authentication would
+have made.
 Otherwise — and on any refusal — the token is read as everywhere else and the read runs again.
 """
 
