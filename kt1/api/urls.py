@@ -6,6 +6,8 @@ from .v1 import directory, dispatch, items, me
 app_name = "api"
 
 urlpatterns = [
+    # The tracking lookup first: the API's most frequent request, resolved without trying the others.
+    path("items/<str:tracking_number>/", items.ItemDetailApi.as_view(), name="item_detail"),
     path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
     path("me/", me.MeApi.as_view(), name="me"),
     path("agencies/", directory.AgencyListApi.as_view(), name="agency_list"),
@@ -14,7 +16,6 @@ urlpatterns = [
     path("facilities/<int:pk>/", directory.FacilityDetailApi.as_view(), name="facility_detail"),
     path("admin-units/", directory.AdministrativeUnitListApi.as_view(), name="admin_unit_list"),
     path("items/", items.ItemCollectionApi.as_view(), name="item_list"),
-    path("items/<str:tracking_number>/", items.ItemDetailApi.as_view(), name="item_detail"),
     path("items/<str:tracking_number>/events/", items.ItemEventsApi.as_view(), name="item_events"),
     path("events/batch/", items.EventBatchApi.as_view(), name="event_batch"),
     # dispatch (issue 4): bags, transfers, trips, rounds, reports, incidents

@@ -293,16 +293,18 @@ def _card_representation(card: dict[str, Any], private: dict | None) -> dict[str
         return {"id": card[f"{prefix}_id"], "name": card[f"{prefix}__name"], "short_name": card[f"{prefix}__short_name"]}
 
     address, holder = card["recipient_address_id"], card["holder_id"]
+    language = get_language()
     return {
-        "tracking_number": card["tracking_number"], "kind": card["kind"], "kind_label": _label(ItemKind, card["kind"]),
+        "tracking_number": card["tracking_number"], "kind": card["kind"],
+        "kind_label": _label(language, ItemKind, card["kind"]),
         "weight_g": card["weight_g"], "secrecy": card["secrecy"], "urgency": card["urgency"],
-        "urgency_label": _label(Urgency, card["urgency"]), "deliver_by": moment(card["deliver_by"]),
+        "urgency_label": _label(language, Urgency, card["urgency"]), "deliver_by": moment(card["deliver_by"]),
         "zone": card["zone"], "sender_agency": agency("sender_agency"), "recipient_agency": agency("recipient_agency"),
         "recipient_address": None if address is None else {
             "id": address, "label": card["recipient_address__label"], "street": card["recipient_address__street"],
             "admin_unit": card["recipient_address__admin_unit__name"]},
         "named_recipient": card["named_recipient"], "named_only": card["named_only"], "status": card["status"],
-        "status_label": _label(ItemStatus, card["status"]), "is_returning": card["is_returning"],
+        "status_label": _label(language, ItemStatus, card["status"]), "is_returning": card["is_returning"],
         # str(User): the full name, or the username without one.
         "holder": None if holder is None else {"id": holder, "name": card["holder__full_name"] or card["holder__username"]},
         "holder_since": moment(card["holder_since"]), "facility": facility("facility"),
@@ -316,9 +318,9 @@ def _card_representation(card: dict[str, Any], private: dict | None) -> dict[str
 _LABELS: dict[tuple[str | None, type, str], str] = {}
 
 
-def _label(choices, value: str) -> str:
-    """choices(value).label in the active language, translated once per process."""
-    key = (get_language(), choices, value)
+def _label(language: str | None, choices, value: str) -> str:
+    """choices(value).label in the active language (`language`), translated once per process."""
+    key = (language, choices, value)
     label = _LABELS.get(key)
     if label is None:
         label = _LABELS[key] = str(choices(value).label)
