@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connections, router, transaction
@@ -39,7 +40,7 @@ from kt1.items.choices import EventCode, ItemStatus
 from kt1.items.models import Item
 
 from . import actions as A
-from . import s9
+from . import s9, single_scan
 from .choices import (
     SEAL_IN_USE,
     BagEventCode,
@@ -733,6 +734,15 @@ def bag_open_scans(*, actor: User, bag: Bag, scans: Iterable[ScanInput],
     custody event); bag.event (item_scanned) and incident.opened for an extra or damaged item."""
     _require(actor, "dispatch.bag", _("Bạn không có quyền mở túi thư."))
     scans = list(scans)
+    if len(scans) == 1 and not scans[0].damaged:
+        # One scan from the page, the common case (a listed item, not yet scanned) in one
+        # statement on PostgreSQL; anything else (nothing written) takes the full path below.
+        number = None
+        with suppress(ApplicationError):  # a malformed number is refused by the full path
+            number = str(s10.parse(scans[0].tracking_number))
+        line = single_scan.scan_listed_line(actor=actor, bag_pk=bag.pk, number=number, moment=now()) if number else None
+        if line is not None:
+            return [ScanOutcome(0, number, ScanStatus.SCANNED, line=line)]
     opening = _lock_opening(actor, bag.pk)
     _check_opening(actor, opening)
     numbers: list[str | ApplicationError] = []
@@ -908,26 +918,27 @@ def bag_open_finish(*, actor: User, bag: Bag, present: list[User] = ()) -> Bag:
         raise Conflict(_("Chỉ mở túi đã nhận."), code="illegal_transition")
     if bag.received_by_id != actor.pk and bag.holder_id != actor.pk:
         raise ValidationFailed(_("Người nhận túi mới được mở túi."), code="not_holder")
-    lines = list(_live_lines(bag).order_by("added_at", "pk"))
+    # The list as (item, scanned at, scanned by), in the order the items were added.
+    lines = list(_live_lines(bag).order_by("added_at", "pk").values_list("item_id", "scanned_at", "scanned_by_id"))
     # Every item of the list, locked (in primary-key order, as sealing locks them) and read once.
     items = {i.pk: i for i in Item.objects.select_for_update(of=("self",)).filter(
-        pk__in=[line.item_id for line in lines]).order_by("pk")}
-    scanners = User.objects.in_bulk({line.scanned_by_id for line in lines if line.scanned_at is not None})
-    scanned = [line for line in lines if line.scanned_at is not None]
-    missing = [line for line in lines if line.scanned_at is None]
+        pk__in=[item_id for item_id, _at, _by in lines]).order_by("pk")}
+    scanners = User.objects.in_bulk({by for _item, at, by in lines if at is not None})
+    missing = [items[item_id] for item_id, at, _by in lines if at is None]
     # Only the bag can have let go of an item it holds, and only here: a scanned item no longer in
     # the bag was handed over at its scan (how opening worked before custody moved at the finish).
-    moving = [line for line in scanned if items[line.item_id].holder_bag_id == bag.pk]
+    moving = [(items[item_id], scanners[by], at) for item_id, at, by in lines
+              if at is not None and items[item_id].holder_bag_id == bag.pk]
+    # Custody moves first, its audit entries chained at the end of its own (deferred) batch; then the
+    # missing items and the bag's event, chained after them on the head this transaction now holds.
+    item_services.items_out_of_bag(actor=actor, bag=bag, facility=bag.destination,
+                                   note=_("Mở túi %(b)s") % {"b": bag.identifier}, scans=moving)
     with audit_batch():
-        item_services.items_out_of_bag(
-            actor=actor, bag=bag, facility=bag.destination, note=_("Mở túi %(b)s") % {"b": bag.identifier},
-            scans=[(items[line.item_id], scanners[line.scanned_by_id], line.scanned_at) for line in moving])
-        for line in missing:
-            line.item = items[line.item_id]
+        for item in missing:
             incident_open(actor=actor, kind=IncidentKind.MISSING_ITEM, facility=bag.destination, bag=bag,
-                          item=line.item, present=present,
+                          item=item, present=present,
                           description=_("Túi %(b)s: thiếu bưu gửi %(t)s khi mở túi.") % {
-                              "b": bag.identifier, "t": line.item.tracking_number})
+                              "b": bag.identifier, "t": item.tracking_number})
         moment = now()
         bag.status = BagStatus.OPENED
         bag.opened_by = actor
@@ -935,8 +946,8 @@ def bag_open_finish(*, actor: User, bag: Bag, present: list[User] = ()) -> Bag:
         bag.holder = None if not missing else bag.holder
         bag.save(update_fields=["status", "opened_by", "opened_at", "holder"])
         _bag_event(bag, BagEventCode.OPENED, actor, facility=bag.destination,
-                   data={"handed_over": [items[line.item_id].tracking_number for line in moving],
-                         "missing": [line.item.tracking_number for line in missing]})
+                   data={"handed_over": [item.tracking_number for item, _by, _at in moving],
+                         "missing": [item.tracking_number for item in missing]})
     return bag
 
 

@@ -1128,14 +1128,16 @@ def items_out_of_bag(*, actor: User, bag, facility: Facility, scans: list[tuple[
     every moment the item has exactly one holder. Like items_into_bag, every KOUT event carries
     the same moment (custody moves when the opening is finished: occurred_at and holder_since)
     and the scan time as its device time; each event is checked and sealed by its own audit
-    entry with the chain head locked once (audit_batch), the events are inserted in one statement
-    and the items' projection moved with one UPDATE per taker."""
+    entry (audit_batch(deferred=True), as the custody batch: the entries are chained, the head
+    locked, when the last event is checked), the events are inserted in one statement and the
+    items' projection moved with one UPDATE per taker."""
     moment = now()
     note = (note or "")[:500]
     events = []
+    cleared: set[tuple[int, str]] = set()  # (taker, secrecy) already checked: the answer is the same
     memo_token = _batch_memo.set({}) if _batch_memo.get() is None else None
     try:
-        with audit_batch():
+        with audit_batch(deferred=True):
             for item, taker, scanned_at in scans:
                 edge = edge_for(item.status, EventCode.OUT_OF_BAG)
                 if not has_perm(actor, edge.permission):
@@ -1143,17 +1145,23 @@ def items_out_of_bag(*, actor: User, bag, facility: Facility, scans: list[tuple[
                 if item.holder_bag_id != bag.pk:
                     raise ValidationFailed(_("Bưu gửi %(t)s không thuộc túi %(b)s.") % {
                         "t": item.tracking_number, "b": bag.identifier}, code="not_in_bag")
-                _taker_ok(taker, item, moment)  # read once per taker and secrecy level (the memo)
+                if (taker.pk, item.secrecy) not in cleared:
+                    # Its answer and wording depend on the taker and the secrecy level only (read once
+                    # per taker: the memo), and every event of the finish has the same moment.
+                    _taker_ok(taker, item, moment)
+                    cleared.add((taker.pk, item.secrecy))
                 event = CustodyEvent(item=item, seq=item.last_event_seq + 1, event_uuid=uuidlib.uuid4(), fingerprint="",
                                      code=EventCode.OUT_OF_BAG, status_after=edge.target, actor=actor, giver=None,
                                      taker=taker, facility=facility, occurred_at=moment, device_time=scanned_at,
                                      note=note, bag=bag)
-                event.audit_seq = audit_record(action=A.CUSTODY_RECORDED.code, actor=actor, obj=item,
-                                               data=event_payload(event)).seq
-                events.append(event)
+                events.append((event, audit_record(action=A.CUSTODY_RECORDED.code, actor=actor, obj=item,
+                                                   data=event_payload(event))))
     finally:
         if memo_token is not None:
             _batch_memo.reset(memo_token)
+    for event, entry in events:  # chained when the audit batch ended (or by the caller's batch)
+        event.audit_seq = entry.seq
+    events = [event for event, _entry in events]
     insert_rows(events)  # as the custody batch writes its events: one prepared INSERT on PostgreSQL
     for taker_id, target in {(e.taker_id, e.status_after) for e in events}:
         # The items are locked by the caller: last_event_seq + 1 is the seq each event just took.

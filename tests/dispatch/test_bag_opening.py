@@ -98,8 +98,15 @@ def test_a_scan_records_its_line_and_moves_nothing(net):
     writes = [q["sql"] for q in ctx.captured_queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
     assert len(writes) == 1 and writes[0].startswith('UPDATE "dispatch_bagitem"'), writes
     reads = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT")]
-    # The bag (in scope, locked), then the line with its item found by the number: each compiled once.
-    assert len(reads) == 2, reads
+    if connection.vendor == "postgresql":
+        # One statement (kt1.dispatch.single_scan): the UPDATE locks the bag through the scope
+        # (FOR UPDATE) and returns the line with its item.
+        statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+        assert not reads and len(statements) == 1, statements
+        assert "FOR UPDATE" in writes[0] and "RETURNING" in writes[0], writes[0]
+    else:
+        # The bag (in scope, locked), then the line with its item found by the number: each compiled once.
+        assert len(reads) == 2, reads
 
 
 @pytest.mark.django_db
