@@ -54,7 +54,7 @@ MIDDLEWARE = [
     "kt1.accounts.middleware.RequireTwoFactorMiddleware",
     "kt1.core.web.DomainErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "kt1.core.csp.CachedPolicyCSPMiddleware",  # django-csp's, the policy built once (kt1/core/csp.py)
     "axes.middleware.AxesMiddleware",
 ]
 
