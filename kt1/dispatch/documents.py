@@ -1,6 +1,8 @@
 """The printable bag list (A4 PDF, WeasyPrint): the bag's S9 identifier with its Code 128, origin and
 destination, seal number, one line per item (number, kind, secrecy letter, weight), totals and the
-signatures of the person who sealed the bag and the person who received it.
+signatures of the person who sealed the bag and the person who received it. The seal number is
+withheld from the receiving side until the bag is received (kt1.dispatch.policy): a list printed
+there before the seal check must not carry the number the clerk is to read off the seal.
 
 Envelope data only (DOMAIN §7): the agency-private fields are never read here, and the secrecy
 level appears as its letter. Callers authorise first (the bag comes from bag_get for the viewer).
@@ -44,13 +46,15 @@ def _svg_data_uri(svg: bytes) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
-def bag_list_context(bag: Bag) -> dict:
+def bag_list_context(bag: Bag, *, viewer) -> dict:
+    """`viewer`: the person printing, for what they may be told (the seal number: kt1.dispatch.policy)."""
     lines = list(selectors.bag_lines(bag=bag).order_by("added_at", "pk"))
     for number, line in enumerate(lines, start=1):
         line.line_no = number
     by_secrecy = [(letter, sum(1 for ln in lines if ln.item.secrecy == letter)) for letter in LETTERS]
     return {
         "bag": bag,
+        "viewer": viewer,
         "title": _("BẢNG KÊ TÚI THƯ KT1"),
         "lines": lines,
         "total_items": len(lines),
@@ -65,9 +69,9 @@ def bag_list_context(bag: Bag) -> dict:
     }
 
 
-def bag_list_html(bag: Bag) -> str:
-    return render_to_string("dispatch/bag_pdf.html", bag_list_context(bag))
+def bag_list_html(bag: Bag, *, viewer) -> str:
+    return render_to_string("dispatch/bag_pdf.html", bag_list_context(bag, viewer=viewer))
 
 
-def bag_list_pdf(bag: Bag) -> bytes:
-    return render_pdf(bag_list_html(bag))
+def bag_list_pdf(bag: Bag, *, viewer) -> bytes:
+    return render_pdf(bag_list_html(bag, viewer=viewer))

@@ -23,6 +23,7 @@ from kt1.items.forms_post import FacilityChoice, PersonChoice, PersonChoices, po
 
 from .choices import BagStatus, TransferStatus
 from .models import Bag, BagTransfer, MailTrip
+from .policy import seal_hidden_from
 
 DIRECTIONS = [("", _("Đi và đến")), ("out", _("Túi đi (đóng tại cơ sở của tôi)")),
               ("in", _("Túi đến (gửi đến cơ sở của tôi)"))]
@@ -143,8 +144,13 @@ class SealForm(forms.Form):
 
 
 class BagChoices(forms.ModelMultipleChoiceField):
+    viewer = None  # set by the form: the seal number is named only to those who may be told it
+
     def label_from_instance(self, obj):
         secrecy = f", {obj.highest_secrecy}" if obj.highest_secrecy != "none" else ""
+        if self.viewer is None or seal_hidden_from(self.viewer, obj):
+            return gettext("%(b)s → %(d)s (%(n)d bưu gửi%(x)s)") % {
+                "b": obj.identifier, "d": obj.destination, "n": obj.item_count, "x": secrecy}
         return gettext("%(b)s → %(d)s (niêm phong %(s)s, %(n)d bưu gửi%(x)s)") % {
             "b": obj.identifier, "d": obj.destination, "s": obj.seal_number, "n": obj.item_count, "x": secrecy}
 
@@ -172,6 +178,7 @@ class TransferNewForm(forms.Form):
     def __init__(self, *args, viewer, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["bags"].queryset = bags_to_hand_over(viewer)
+        self.fields["bags"].viewer = viewer
         self.fields["taker"].queryset = postal_staff(viewer).exclude(pk=viewer.pk)
         self.fields["mail_trip"].queryset = restrict(MailTrip.objects.all(), viewer)
 

@@ -28,6 +28,7 @@ from .models import (
     Vehicle,
     VehicleTrip,
 )
+from .policy import seal_visible_q
 
 
 def bag_list(*, viewer, status: str = "", facility: int | None = None, q: str = "", direction: str = "") -> QuerySet:
@@ -42,7 +43,8 @@ def bag_list(*, viewer, status: str = "", facility: int | None = None, q: str = 
         qs = qs.filter(Q(origin_id=facility) | Q(destination_id=facility))
     if q:
         q = q.strip().upper()
-        qs = qs.filter(Q(identifier__icontains=q) | Q(seal_number__icontains=q)
+        # A seal number finds only bags whose seal the viewer may be told (else a search confirms a guess).
+        qs = qs.filter(Q(identifier__icontains=q) | (Q(seal_number__icontains=q) & seal_visible_q(viewer))
                        | Q(lines__item__tracking_number__icontains=q.replace(" ", ""))).distinct()
     return qs.order_by("-created_at", "-pk")
 

@@ -270,7 +270,7 @@ def bag_pdf(request, pk: int):
     if not has_perm(request.user, "dispatch.view"):
         raise Http404(_("Không tìm thấy."))
     bag = selectors.bag_get(viewer=request.user, pk=pk)
-    return documents.pdf_response(documents.bag_list_pdf(bag), f"KT1-TUI-{bag.identifier}.pdf")
+    return documents.pdf_response(documents.bag_list_pdf(bag, viewer=request.user), f"KT1-TUI-{bag.identifier}.pdf")
 
 
 # --- filling, sealing, cancelling --------------------------------------------------------------------

@@ -19,6 +19,7 @@ from kt1.directory.models import Facility
 from kt1.dispatch import selectors, services
 from kt1.dispatch.choices import BagEventCode, BagStatus
 from kt1.dispatch.models import Bag
+from kt1.dispatch.policy import seal_hidden_from
 from kt1.incidents.choices import IncidentKind
 from kt1.items import s10
 
@@ -40,7 +41,6 @@ from .common import (
     one_in_scope,
     opened_since,
     require_any,
-    seal_hidden,
 )
 
 
@@ -95,7 +95,7 @@ class BagDetailOutput(BagOutput):
 
     @extend_schema_field(BagEventOutput(many=True))
     def get_events(self, bag) -> list:
-        hidden = seal_hidden(self.context["viewer"], bag)
+        hidden = seal_hidden_from(self.context["viewer"], bag)
         return BagEventOutput(selectors.bag_events(bag=bag), many=True, context={"seal_hidden": hidden}).data
 
     @extend_schema_field(IncidentRefOutput(many=True))

@@ -12,8 +12,8 @@ from rest_framework import serializers
 from kt1.accounts.models import RoleAssignment, User
 from kt1.core.errors import PermissionDenied, ValidationFailed
 from kt1.core.permissions import has_perm, restrict, scope_of
-from kt1.dispatch.choices import SEAL_IN_USE, BagStatus
 from kt1.dispatch.models import Bag
+from kt1.dispatch.policy import seal_hidden_from
 from kt1.incidents import selectors as incident_selectors
 from kt1.incidents.models import Incident
 
@@ -125,15 +125,6 @@ def opened_since(viewer, bag: Bag, mark: int) -> list[Incident]:
     return list(incidents_for(viewer, bag).filter(pk__gt=mark, reported_by=viewer).order_by("pk"))
 
 
-def seal_hidden(viewer, bag: Bag) -> bool:
-    """The receiving side reads the seal number off the physical seal and the system compares it:
-    until the bag is received, its destination staff are not told the number they must read."""
-    if bag.status not in SEAL_IN_USE or bag.status == BagStatus.RECEIVED:
-        return False
-    facilities = scope_of(viewer).facility_ids
-    return bag.destination_id in facilities and bag.origin_id not in facilities
-
-
 # --- shared output shapes -----------------------------------------------------------------------------
 
 
@@ -192,6 +183,6 @@ class BagOutput(serializers.Serializer):
         ref_name = "Bag"
 
     def get_seal_number(self, bag) -> str | None:
-        if not bag.seal_number or seal_hidden(self.context["viewer"], bag):
+        if not bag.seal_number or seal_hidden_from(self.context["viewer"], bag):
             return None
         return bag.seal_number
