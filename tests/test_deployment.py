@@ -46,3 +46,16 @@ def test_database_url_selects_postgres():
     env.update(DJANGO_SETTINGS_MODULE="config.settings.dev")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["django.db.backends.postgresql", "db.internal", "5433", "kt1", "600"], result.stderr
+
+
+def test_the_wsgi_application_loads_its_views_and_freezes_them_out_of_the_collector(tmp_path):
+    """config.wsgi: the URLconf is loaded at start and the startup objects frozen (no full-collection
+    pause of every object in the middle of a request)."""
+    code = ("import gc, sys; import config.wsgi; "
+            "print(gc.get_freeze_count(), 'kt1.api.v1.items' in sys.modules, 'kt1.dispatch.views_bags' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KT1_", "DJANGO_"))}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.dev", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    frozen, api_loaded, pages_loaded = result.stdout.split()
+    assert int(frozen) > 50_000 and api_loaded == pages_loaded == "True"
