@@ -24,8 +24,9 @@ class SessionLifetimeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not request.path.startswith("/api/"):
+        # The path first: reading request.user loads the session, which API requests never use.
+        user = None if request.path.startswith("/api/") else getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
             started = request.session.get(SIGNED_IN_AT)
             limit = getattr(settings, "KT1_SESSION_ABSOLUTE_SECONDS", 12 * 3600)
             if started is None or now().timestamp() - float(started) > limit:
@@ -43,13 +44,8 @@ class RequireTwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and not user.is_verified()
-            and not request.path.startswith(OPEN_PREFIXES)
-        ):
+        user = None if request.path.startswith(OPEN_PREFIXES) else getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not user.is_verified():
             from .auth import has_confirmed_device
 
             if has_confirmed_device(user):
