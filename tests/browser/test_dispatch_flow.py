@@ -120,8 +120,10 @@ def take_bags(page: Page, giver) -> None:
 
 
 def receive_bag(page: Page, bag: Bag, seal_read: str, *, witnesses=()) -> None:
-    """At the destination: read the seal, confirm it is intact (witnesses named), then the opening page."""
+    """At the destination: read the seal, confirm it is intact (witnesses named), then the opening page.
+    The page does not tell the destination the number: `seal_read` is what the person reads off the seal."""
     page.goto(reverse("dispatch:bag_detail", args=[bag.pk]))
+    expect(page.get_by_test_id("seal-number")).to_have_text("Đọc trên kẹp chì khi nhận túi")
     page.get_by_role("link", name="Nhận túi, kiểm tra niêm phong").click()
     form = page.get_by_test_id("receive-form")
     form.get_by_label("Số niêm phong đọc trên túi").fill(seal_read)
