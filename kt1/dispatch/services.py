@@ -729,7 +729,10 @@ def bag_open_scans(*, actor: User, bag: Bag, scans: Iterable[ScanInput],
     none of them interleave with a batch), the lines of all the numbers are read with one query,
     and the listed, undamaged lines are marked by one conditional UPDATE (… AND scanned_at IS NULL),
     its row count checked. Refused as a whole, nothing recorded: the bag is not received (or
-    already opened), the actor neither received nor holds it.
+    already opened), the actor neither received nor holds it. One undamaged scan on PostgreSQL
+    (the opening page) first tries kt1.dispatch.single_scan: the same checks, lock and UPDATE as
+    one statement, which marks the line only when this path would; otherwise it wrote nothing and
+    this path runs.
     Permission: dispatch.bag. Audit: none for an ordinary scan (sealed at the finish by its KOUT
     custody event); bag.event (item_scanned) and incident.opened for an extra or damaged item."""
     _require(actor, "dispatch.bag", _("Bạn không có quyền mở túi thư."))
