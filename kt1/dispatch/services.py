@@ -66,6 +66,7 @@ from .models import (
     Vehicle,
     VehicleTrip,
 )
+from .policy import seal_hidden_from
 
 MAX_BAG_ITEMS = 2000
 
@@ -361,8 +362,13 @@ def bag_seal(*, actor: User, bag: Bag, seal_number: str, last_in_dispatch: bool 
         raise ValidationFailed(_("Nhập số niêm phong (kẹp chì) của túi."), detail={"seal_number": _("Bắt buộc.")})
     clash = Bag.objects.filter(seal_number=seal_number, status__in=SEAL_IN_USE).exclude(pk=bag.pk).first()
     if clash is not None:
-        raise ValidationFailed(_("Số niêm phong %(s)s đang dùng cho túi %(b)s chưa mở.") % {
-            "s": seal_number, "b": clash.identifier}, code="seal_in_use", detail={"seal_number": _("Đang được dùng.")})
+        # Name the other bag only to someone who may see it and its seal: the refusal must not
+        # tell a guesser which bag carries a seal the receiving side has to read (kt1.dispatch.policy).
+        if restrict(Bag.objects.filter(pk=clash.pk), actor, "view").exists() and not seal_hidden_from(actor, clash):
+            message = _("Số niêm phong %(s)s đang dùng cho túi %(b)s chưa mở.") % {"s": seal_number, "b": clash.identifier}
+        else:
+            message = _("Số niêm phong %(s)s đang được dùng cho một túi chưa mở.") % {"s": seal_number}
+        raise ValidationFailed(message, code="seal_in_use", detail={"seal_number": _("Đang được dùng.")})
     lines = list(_live_lines(bag).select_related("item"))
     if not lines:
         raise ValidationFailed(_("Không niêm phong túi rỗng."), code="empty_bag")

@@ -216,3 +216,27 @@ def test_the_rule_and_its_query_form_agree(net, world):
     # Only the receiving side of a bag awaiting its seal check is kept from the number.
     assert hidden == {(p["counter_clerk"].pk, outward.pk), (p["postman"].pk, outward.pk),
                       (p["operator"].pk, inward.pk), (p["escort"].pk, inward.pk)}
+
+
+def test_sealing_with_a_number_in_use_does_not_name_a_bag_whose_seal_is_hidden(net):
+    """The refusal of a seal number in use names the other bag only to someone told its seal: the
+    destination cannot learn which arriving bag carries a guessed number by trying to seal with it."""
+    w, p = net, net.people
+    bag, *_ = travelling(w)
+    clerk = p["counter_clerk"]  # at the destination: the seal is hidden from them
+    assert seal_hidden_from(clerk, bag)
+    own = d.bag_create(actor=clerk, destination=w.processing)
+    d.bag_add_item(actor=clerk, bag=own, tracking_number=held_by(w, clerk)[0].tracking_number)
+    with pytest.raises(d.ValidationFailed) as refused:
+        d.bag_seal(actor=clerk, bag=own, seal_number=SEAL.lower())
+    assert refused.value.code == "seal_in_use"
+    assert str(refused.value.message) == f"Số niêm phong {SEAL} đang được dùng cho một túi chưa mở."
+    assert bag.identifier not in str(refused.value.message)
+
+    operator = p["operator"]  # at the origin: told the seal, so told which bag
+    other = d.bag_create(actor=operator, destination=w.post_office)
+    d.bag_add_item(actor=operator, bag=other, tracking_number=held_by(w, operator)[0].tracking_number)
+    with pytest.raises(d.ValidationFailed) as named:
+        d.bag_seal(actor=operator, bag=other, seal_number=SEAL)
+    assert str(named.value.message) == f"Số niêm phong {SEAL} đang dùng cho túi {bag.identifier} chưa mở."
+    assert Bag.objects.get(pk=own.pk).status == Bag.objects.get(pk=other.pk).status == BagStatus.OPEN
