@@ -28,7 +28,7 @@ from kt1.dispatch.policy import AWAITING_SEAL_CHECK, seal_hidden_from, seal_visi
 from kt1.items import services as svc
 from kt1.items.choices import EventCode
 from tests import factories as f
-from tests.helpers import api_client, verified_client
+from tests.helpers import api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -48,18 +48,6 @@ def net(world):
                                   destination=w.post_office, shifts=[("Sáng", dt.time(7, 0))])
     w.truck = d.vehicle_create(actor=admin, registration="22A-00001", facility=w.processing, is_dedicated=False)
     return w
-
-
-@pytest.fixture
-def c(net):
-    clients = {}
-
-    def client(role):
-        if role not in clients:
-            clients[role] = verified_client(net.people[role])
-        return clients[role]
-
-    return client
 
 
 def held_by(w, holder, n=1) -> list:

@@ -53,18 +53,6 @@ def net(world):
     return w
 
 
-@pytest.fixture
-def c(net):
-    clients = {}
-
-    def client(role):
-        if role not in clients:
-            clients[role] = verified_client(net.people[role])
-        return clients[role]
-
-    return client
-
-
 def ev(actor, item, code, **kw):
     return svc.custody_record(actor=actor, request=svc.CustodyRequest(
         event_uuid=uuid.uuid4(), tracking_number=item.tracking_number, code=code, **kw))
