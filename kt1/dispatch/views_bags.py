@@ -68,6 +68,14 @@ def _bag_for_action(request, pk: int) -> Bag:
     return bag
 
 
+def _back_to_opening(request, bag: Bag, form):
+    """Back to the opening page, with the form's refusals shown there as messages."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+    return redirect("dispatch:bag_open", pk=bag.pk)
+
+
 def _run(form, service, /, **kwargs):
     """call_service, plus the refusals a person can cause by what they scan or when they act: an
     illegal step (Conflict, status 409) and an item number that names nothing they may see. Returns
@@ -472,10 +480,7 @@ def bag_open_paste(request, pk: int):
             for outcome in outcomes:
                 if outcome.error is not None:
                     messages.error(request, str(outcome.error.message))
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, error)
-    return redirect("dispatch:bag_open", pk=bag.pk)
+    return _back_to_opening(request, bag, form)
 
 
 @login_required
@@ -492,10 +497,7 @@ def bag_open_unscan(request, pk: int):
         if line is not None:
             messages.success(request, _("Đã hủy quét %(t)s; bưu gửi trở lại danh sách chưa quét.") % {
                 "t": line.item.tracking_number})
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, error)
-    return redirect("dispatch:bag_open", pk=bag.pk)
+    return _back_to_opening(request, bag, form)
 
 
 @login_required
