@@ -41,6 +41,11 @@ _KNOWN_MAX = 10_000
 TOKEN_SENTINEL = "\x00kt1-prepared-token\x00"
 
 
+def _stamp() -> Subquery:
+    """The scope stamp, read in the caller's statement."""
+    return Subquery(ScopeStamp.objects.filter(pk=1).values("value")[:1])
+
+
 class StampedTokenAuthentication(TokenAuthentication):
     """DRF's token authentication, with the scope stamp read alongside. A view that confirms the
     token in its own read (`confirms_token_in_read = True`, using read_confirmed) gets a caller
@@ -57,7 +62,7 @@ class StampedTokenAuthentication(TokenAuthentication):
             user, stamp = known
             return _fresh_copy(user), UnconfirmedToken(key, user.pk, stamp)
         query = prepared("api.token", lambda: Token.objects.select_related("user").annotate(
-            scope_stamp=Subquery(ScopeStamp.objects.filter(pk=1).values("value")[:1])).filter(key=SENTINEL)[:1])
+            scope_stamp=_stamp()).filter(key=SENTINEL)[:1])
         found = query.fetch(key)
         token = found[0] if found else None
         # DRF's own messages (and translations), as TokenAuthentication answers.
@@ -99,7 +104,7 @@ class UnconfirmedToken:
     @staticmethod
     def annotations() -> dict[str, Subquery]:
         return {
-            "_kt1_stamp": Subquery(ScopeStamp.objects.filter(pk=1).values("value")[:1]),
+            "_kt1_stamp": _stamp(),
             "_kt1_token_user": Subquery(Token.objects.filter(key=TOKEN_SENTINEL, user__is_active=True)
                                         .values("user_id")[:1]),
         }

@@ -168,15 +168,15 @@ class ItemOutput(serializers.Serializer):
         moment = self.fields["registered_at"].to_representation
         address = item.recipient_address
         return {
-            "tracking_number": item.tracking_number, "kind": item.kind, "kind_label": str(ItemKind(item.kind).label),
+            "tracking_number": item.tracking_number, "kind": item.kind, "kind_label": _label(get_language(), ItemKind, item.kind),
             "weight_g": item.weight_g, "secrecy": item.secrecy, "urgency": item.urgency,
-            "urgency_label": str(Urgency(item.urgency).label),
+            "urgency_label": _label(get_language(), Urgency, item.urgency),
             "deliver_by": None if item.deliver_by is None else moment(item.deliver_by), "zone": item.zone,
             "sender_agency": _agency_ref(item.sender_agency), "recipient_agency": _agency_ref(item.recipient_agency),
             "recipient_address": None if address is None else {
                 "id": address.pk, "label": address.label, "street": address.street, "admin_unit": address.admin_unit.name},
             "named_recipient": item.named_recipient, "named_only": item.named_only, "status": item.status,
-            "status_label": str(ItemStatus(item.status).label), "is_returning": item.is_returning,
+            "status_label": _label(get_language(), ItemStatus, item.status), "is_returning": item.is_returning,
             "holder": _person_ref(item.holder),
             "holder_since": None if item.holder_since is None else moment(item.holder_since),
             "facility": _facility_ref(item.facility), "issuing_facility": _facility_ref(item.issuing_facility),
@@ -234,7 +234,7 @@ class EventOutput(serializers.Serializer):
             "seq": event.seq, "event_uuid": str(event.event_uuid), "code": event.code,
             # Not get_FOO_display(): it hashes every choice's lazy label, translating each one.
             "code_label": str(EventCode(event.code).label), "status_after": event.status_after,
-            "status_after_label": str(ItemStatus(event.status_after).label),
+            "status_after_label": _label(get_language(), ItemStatus, event.status_after),
             "actor": _person_ref(event.actor), "giver": _person_ref(event.giver), "taker": _person_ref(event.taker),
             "facility": _facility_ref(event.facility),
             "occurred_at": fields["occurred_at"].to_representation(event.occurred_at),
@@ -277,13 +277,7 @@ _ITEM_OUTPUT = ItemOutput()
 def _card_representation(card: dict[str, Any], private: dict | None) -> dict[str, Any]:
     """_item_representation of an item read as a row (kt1.items.selectors.item_card): the tracking
     lookup builds no model instance. tests/api/test_representations.py holds the two equal."""
-    tz = timezone.get_current_timezone()
-
-    def moment(value: dt.datetime | None) -> str | None:  # as DRF's DateTimeField writes it
-        if value is None:
-            return None
-        text = value.astimezone(tz).isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    moment = _ITEM_OUTPUT.fields["registered_at"].to_representation  # DRF's own writing (None stays None)
 
     def facility(prefix: str) -> dict[str, Any] | None:
         pk = card[f"{prefix}_id"]
